@@ -1,0 +1,7 @@
+//! The `mgx` Node.js module. napi-rs registers every `#[napi]` item; this file only declares the
+//! binding files, one per core module, and `error.rs` maps core errors to JS errors with `code`.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod error;
+pub mod stacks;

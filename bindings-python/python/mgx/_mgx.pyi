@@ -1,0 +1,230 @@
+"""Type stubs of the native module ``mgx._mgx`` (re-exported by ``mgx``)."""
+
+from os import PathLike
+from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+
+__version__: str
+CONFIDENT: float
+
+Category = Literal["backend", "frontend", "fullstack", "mobile", "devops"]
+OutputMode = Literal["generate_new", "patch_existing"]
+ProjectType = Literal["api", "webapp", "fullstack", "devops"]
+
+class TestFramework(TypedDict):
+    framework: str
+    command: str
+    file_pattern: str
+    template: str
+
+class Tool(TypedDict):
+    name: str
+    command: str
+
+class LayoutEntry(TypedDict):
+    path: str
+    description: str
+
+class RunCommands(TypedDict):
+    dev: Optional[str]
+    build: Optional[str]
+    test: Optional[str]
+    start: Optional[str]
+
+class ValidationRules(TypedDict):
+    required_files: List[str]
+    required_dirs: List[str]
+    recommended_files: List[str]
+    forbidden_files: List[str]
+    forbidden_imports: List[str]
+    expected_commands: List[str]
+    builtin_modules: List[str]
+
+class PromptMaterial(TypedDict):
+    conventions: List[str]
+    review_checklist: List[str]
+
+class InferenceHints(TypedDict):
+    keywords: List[str]
+    hints: List[str]
+    languages: List[str]
+    tags: List[str]
+    combinations: List[List[str]]
+    prior: float
+
+class Evidence(TypedDict):
+    phrase: str
+    kind: Literal["keyword", "combination", "hint", "language", "tag", "prior"]
+    weight: float
+
+class Candidate(TypedDict):
+    stack: str
+    score: float
+    evidence: List[Evidence]
+
+class StackSpec:
+    """One target stack (read-only)."""
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def category(self) -> Category: ...
+    @property
+    def language(self) -> str:
+        """The language's short code (``py``, ``ts`` …)."""
+    @property
+    def language_name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def package_manager(self) -> Optional[str]: ...
+    @property
+    def test(self) -> Optional[TestFramework]: ...
+    @property
+    def linter(self) -> Optional[Tool]: ...
+    @property
+    def formatter(self) -> Optional[Tool]: ...
+    @property
+    def layout(self) -> List[LayoutEntry]: ...
+    @property
+    def run(self) -> RunCommands: ...
+    @property
+    def dependencies(self) -> List[str]: ...
+    @property
+    def dev_dependencies(self) -> List[str]: ...
+    @property
+    def file_extensions(self) -> List[str]: ...
+    @property
+    def rules(self) -> ValidationRules: ...
+    @property
+    def prompt(self) -> PromptMaterial: ...
+    @property
+    def inference(self) -> InferenceHints: ...
+    def prompt_brief(self) -> str: ...
+    def is_builtin_module(self, module: str) -> bool: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class Inference:
+    """The result of stack inference."""
+    @property
+    def stack(self) -> Optional[str]: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def candidates(self) -> List[Candidate]: ...
+    @property
+    def unsupported(self) -> List[str]: ...
+    @property
+    def note(self) -> Optional[str]: ...
+    @property
+    def is_confident(self) -> bool: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+class StackRegistry:
+    """The built-in stacks (``builtins=True``) plus stacks registered from data."""
+    def __init__(self, builtins: bool = True) -> None: ...
+    def get(self, id: str) -> StackSpec: ...
+    def ids(self) -> List[str]: ...
+    def stacks(self) -> List[StackSpec]: ...
+    def infer(self, text: str) -> Inference: ...
+    def register_json(self, text: str) -> List[str]: ...
+    def register_toml(self, text: str) -> List[str]: ...
+    def register_file(self, path: Union[str, "PathLike[str]"]) -> List[str]: ...
+    def register(self, spec: Dict[str, Any], replace: bool = False) -> List[str]: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, id: str) -> bool: ...
+
+class ResolvedStack:
+    """How a task's stack was settled."""
+    @property
+    def stack(self) -> Optional[StackSpec]: ...
+    @property
+    def source(self) -> Literal["explicit", "inferred"]: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def inference(self) -> Optional[Inference]: ...
+
+class TaskSpec:
+    """A task in the JSON task contract."""
+    @staticmethod
+    def from_text(text: str) -> TaskSpec: ...
+    @staticmethod
+    def from_json(text: str, registry: Optional[StackRegistry] = None) -> TaskSpec: ...
+    @staticmethod
+    def parse(text: str, registry: Optional[StackRegistry] = None) -> TaskSpec: ...
+    @property
+    def task(self) -> str: ...
+    @property
+    def target_stack(self) -> Optional[str]: ...
+    @property
+    def project_type(self) -> Optional[ProjectType]: ...
+    @property
+    def output_mode(self) -> OutputMode: ...
+    @property
+    def strict_requirements(self) -> bool: ...
+    @property
+    def constraints(self) -> List[str]: ...
+    @property
+    def existing_project_path(self) -> Optional[str]: ...
+    def resolve_stack(self, registry: Optional[StackRegistry] = None) -> ResolvedStack: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+def stacks() -> List[StackSpec]: ...
+def stack_ids() -> List[str]: ...
+def get_stack(id: str) -> StackSpec: ...
+def infer_stack(text: str) -> Inference: ...
+
+class MgxError(Exception):
+    code: str
+
+class StackError(MgxError): ...
+
+class UnknownStackError(StackError):
+    id: str
+    closest: List[str]
+
+class DuplicateStackError(StackError):
+    id: str
+
+class InvalidStackSpecError(StackError):
+    id: str
+    field: str
+    reason: str
+
+class StackParseError(StackError):
+    format: str
+
+class TaskError(MgxError): ...
+class EmptyTaskError(TaskError): ...
+
+class UnknownFieldError(TaskError):
+    field: str
+    allowed: List[str]
+
+class InvalidValueError(TaskError):
+    field: str
+    value: str
+    allowed: List[str]
+
+class WrongTypeError(TaskError):
+    field: str
+    expected: str
+    found: str
+
+class MissingFieldError(TaskError):
+    field: str
+
+class MissingProjectPathError(TaskError): ...
+
+class InvalidJsonError(TaskError):
+    line: int
+    column: int
+
+class MgxIOError(MgxError):
+    path: str

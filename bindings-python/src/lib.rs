@@ -1,0 +1,17 @@
+//! The `mgx._mgx` Python extension module. This file only registers; each core module has its
+//! own binding file, and `error.rs` maps every core error to its own exception class.
+
+use pyo3::prelude::*;
+
+mod convert;
+mod error;
+mod stacks;
+
+/// The native part of the `mgx` Python package.
+#[pymodule]
+fn _mgx(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    error::register(m)?;
+    stacks::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+"""The README's Python snippet runs as written."""
+
+import contextlib
+import io
+import re
+
+from conftest import ROOT
+
+
+def test_readme_python_snippet_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks, "the README has a Python snippet"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for block in blocks:
+            exec(compile(block, "README.md", "exec"), {})
+    assert "invalid_value ['generate_new', 'patch_existing']" in out.getvalue()

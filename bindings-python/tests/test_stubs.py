@@ -1,0 +1,51 @@
+"""The shipped .pyi stubs describe exactly what the native module exports."""
+
+import ast
+import pathlib
+
+import mgx
+from mgx import _mgx
+
+STUB = pathlib.Path(mgx.__file__).with_name("_mgx.pyi")
+TYPING_ONLY = {
+    "Category", "OutputMode", "ProjectType", "TestFramework", "Tool", "LayoutEntry", "RunCommands",
+    "ValidationRules", "PromptMaterial", "InferenceHints", "Evidence", "Candidate",
+}
+
+
+def stub_names():
+    tree = ast.parse(STUB.read_text(encoding="utf-8"))
+    names = {}
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names[node.name] = node
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names[node.target.id] = node
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    names[target.id] = node
+    return names
+
+
+def test_every_export_has_a_stub_and_every_stub_an_export():
+    exported = {n for n in dir(_mgx) if not n.startswith("_") or n == "__version__"}
+    stubbed = set(stub_names()) - TYPING_ONLY
+    assert exported == stubbed
+
+
+def test_stub_classes_list_the_real_members():
+    for name, node in stub_names().items():
+        if not isinstance(node, ast.ClassDef) or name in TYPING_ONLY:
+            continue
+        cls = getattr(_mgx, name)
+        if issubclass(cls, BaseException):
+            continue
+        members = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
+        real = {m for m in dir(cls) if not m.startswith("_")}
+        assert real == members - {"__init__", "__eq__", "__hash__", "__len__", "__contains__"}, name
+
+
+def test_package_reexports_the_module():
+    assert set(mgx.__all__) == {n for n in dir(_mgx) if not n.startswith("_") or n == "__version__"}
+    assert (pathlib.Path(mgx.__file__).parent / "py.typed").exists()

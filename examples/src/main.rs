@@ -1,0 +1,321 @@
+//! `mgx` — the command-line program of mgx.
+//!
+//! Run with: cargo run -p mgx-examples --bin mgx -- --help
+//!
+//! Exit codes: 0 success; 1 a negative answer (`infer` or `task` found no stack); 2 bad input or
+//! usage (unknown stack, invalid task JSON, unreadable file).
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mgx_core::stacks::{Inference, ResolvedStack, StackRegistry, StackSpec, TaskSpec};
+
+/// mgx: a runtime for AI software-engineering teams.
+#[derive(Debug, Parser)]
+#[command(name = "mgx", version, about, long_about = None)]
+struct Cli {
+    /// Register extra stacks from a JSON or TOML file before running the command (repeatable).
+    #[arg(long = "stacks", value_name = "FILE", global = true)]
+    stack_files: Vec<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List every stack: id, category, language, test framework, name.
+    Stacks {
+        /// Print the full specs as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one stack: tools, commands, layout, tests, rules, review checklist.
+    Stack {
+        /// The stack id, e.g. `fastapi`.
+        id: String,
+        /// Print the spec as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Infer the stack a task asks for, with a confidence and the candidates.
+    ///
+    /// Exits 1 when no stack fits.
+    Infer {
+        /// The task text.
+        text: String,
+        /// Print the inference as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a task (plain text or the JSON task contract), settle its stack and show what the
+    /// team will work from.
+    ///
+    /// The task comes from TASK, or from `--file` (`-` for standard input). Exits 1 when no
+    /// stack is named and none can be inferred.
+    Task {
+        /// The task: plain text, or JSON starting with `{`.
+        #[arg(conflicts_with = "file", required_unless_present = "file")]
+        task: Option<String>,
+        /// Read the task from a file (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Print the task, the resolution and the spec as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    let registry = load_registry(&cli.stack_files)?;
+    match cli.command {
+        Command::Stacks { json } => {
+            if json {
+                let specs: Vec<&StackSpec> = registry.iter().collect();
+                print_json(&specs)?;
+            } else {
+                print_stack_table(&registry);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stack { id, json } => {
+            let spec = registry.get(&id).map_err(|e| e.to_string())?;
+            if json {
+                print_json(spec)?;
+            } else {
+                print_stack(spec);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Infer { text, json } => {
+            let inference = registry.infer(&text);
+            if json {
+                print_json(&inference)?;
+            } else {
+                print_inference(&inference);
+            }
+            Ok(if inference.stack.is_some() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Task { task, file, json } => {
+            let input = match (task, file) {
+                (Some(task), _) => task,
+                (None, Some(path)) => read_input(&path)?,
+                (None, None) => return Err("give a TASK or --file".into()),
+            };
+            let task = TaskSpec::parse_in(&input, &registry).map_err(|e| e.to_string())?;
+            let resolved = task.resolve_stack(&registry).map_err(|e| e.to_string())?;
+            if json {
+                print_task_json(&task, &resolved)?;
+            } else {
+                print_task(&task, &resolved);
+            }
+            Ok(if resolved.spec().is_some() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+fn load_registry(files: &[PathBuf]) -> Result<StackRegistry, String> {
+    if files.is_empty() {
+        return Ok(StackRegistry::builtin().clone());
+    }
+    let mut registry = StackRegistry::with_builtins();
+    for file in files {
+        registry
+            .register_file(file)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(registry)
+}
+
+fn read_input(path: &PathBuf) -> Result<String, String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        if std::io::stdin().is_terminal() {
+            eprintln!("reading the task from standard input (end with Ctrl-D)");
+        }
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("standard input: {e}"))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+    }
+}
+
+fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
+fn print_stack_table(registry: &StackRegistry) {
+    println!(
+        "{:<18} {:<10} {:<11} {:<14} NAME",
+        "ID", "CATEGORY", "LANGUAGE", "TESTS"
+    );
+    for spec in registry {
+        let tests = spec.test.as_ref().map_or("-", |t| t.framework.as_str());
+        println!(
+            "{:<18} {:<10} {:<11} {:<14} {}",
+            spec.id,
+            spec.category.as_str(),
+            spec.language.name(),
+            tests,
+            spec.name
+        );
+    }
+}
+
+fn print_stack(spec: &StackSpec) {
+    print!("{}", spec.prompt_brief());
+    let rules = &spec.rules;
+    let lines: [(&str, &[String]); 6] = [
+        ("Required files", &rules.required_files),
+        ("Required directories", &rules.required_dirs),
+        ("Recommended files", &rules.recommended_files),
+        ("Forbidden files", &rules.forbidden_files),
+        ("Forbidden imports", &rules.forbidden_imports),
+        ("Expected commands", &rules.expected_commands),
+    ];
+    println!("\n### Validation rules");
+    for (label, items) in lines {
+        if !items.is_empty() {
+            println!("- {label}: {}", items.join(", "));
+        }
+    }
+}
+
+fn print_inference(inference: &Inference) {
+    match &inference.stack {
+        Some(stack) => {
+            let sure = if inference.is_confident() {
+                ""
+            } else {
+                " (low confidence)"
+            };
+            println!("{stack}  confidence {:.2}{sure}", inference.confidence);
+        }
+        None => println!("no stack"),
+    }
+    if let Some(note) = &inference.note {
+        println!("note: {note}");
+    }
+    if !inference.unsupported.is_empty() {
+        println!("not supported: {}", inference.unsupported.join(", "));
+    }
+    if !inference.candidates.is_empty() {
+        println!("candidates:");
+        for c in &inference.candidates {
+            let evidence: Vec<String> = c
+                .evidence
+                .iter()
+                .map(|e| format!("{} {:+}", e.phrase, e.weight))
+                .collect();
+            println!(
+                "  {:<18} {:>6.2}  {}",
+                c.stack,
+                c.score,
+                evidence.join(", ")
+            );
+        }
+    }
+}
+
+fn print_task(task: &TaskSpec, resolved: &ResolvedStack<'_>) {
+    println!("Task: {}", task.task);
+    println!("Mode: {}", task.output_mode);
+    if let Some(kind) = task.project_type {
+        println!("Project type: {kind}");
+    }
+    if let Some(path) = &task.existing_project_path {
+        println!("Project: {}", path.display());
+    }
+    if !task.constraints.is_empty() {
+        println!("Constraints:");
+        for c in &task.constraints {
+            println!("  - {c}");
+        }
+    }
+    println!(
+        "Strict FILE manifest: {}",
+        if task.strict_requirements {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+    match resolved {
+        ResolvedStack::Explicit(spec) => println!("Stack: {} (named in the task)\n", spec.id),
+        ResolvedStack::Inferred { spec, inference } => {
+            match spec {
+                Some(spec) => println!(
+                    "Stack: {} (inferred, confidence {:.2})",
+                    spec.id, inference.confidence
+                ),
+                None => println!("Stack: none inferred"),
+            }
+            if let Some(note) = &inference.note {
+                println!("Note: {note}");
+            }
+            let others: Vec<&str> = inference
+                .candidate_ids()
+                .skip(usize::from(spec.is_some()))
+                .collect();
+            if !others.is_empty() {
+                println!("Other candidates: {}", others.join(", "));
+            }
+            println!();
+        }
+    }
+    if let Some(spec) = resolved.spec() {
+        print_stack(spec);
+    } else {
+        println!("Name a stack with `target_stack` in the JSON task (see `mgx stacks`).");
+    }
+}
+
+fn print_task_json(task: &TaskSpec, resolved: &ResolvedStack<'_>) -> Result<(), String> {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        task: &'a TaskSpec,
+        stack: Option<&'a str>,
+        source: &'static str,
+        confidence: f64,
+        inference: Option<&'a Inference>,
+        spec: Option<&'a StackSpec>,
+    }
+    let (source, inference) = match resolved {
+        ResolvedStack::Explicit(_) => ("explicit", None),
+        ResolvedStack::Inferred { inference, .. } => ("inferred", Some(inference)),
+    };
+    let spec = resolved.spec();
+    print_json(&Out {
+        task,
+        stack: spec.map(|s| s.id.as_str()),
+        source,
+        confidence: resolved.confidence(),
+        inference,
+        spec,
+    })
+}

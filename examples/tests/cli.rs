@@ -1,0 +1,120 @@
+//! The `mgx` command as users run it: output, JSON, exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed unwrap is a failed test
+
+use std::process::{Command, Output};
+
+fn mgx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mgx"))
+        .args(args)
+        .output()
+        .expect("run mgx")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn stacks_lists_every_stack_and_json_parses() {
+    let out = mgx(&["stacks"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for id in ["express-ts", "fastapi", "flutter-laravel", "spring-boot"] {
+        assert!(text.contains(id), "{id} missing:\n{text}");
+    }
+    let out = mgx(&["stacks", "--json"]);
+    let specs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(specs.as_array().unwrap().len(), 23);
+}
+
+#[test]
+fn stack_shows_one_and_unknown_is_exit_2_with_suggestions() {
+    let out = mgx(&["stack", "fastapi"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("pytest") && text.contains("Validation rules"),
+        "{text}"
+    );
+    let out = mgx(&["stack", "fastapy", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `fastapi`"));
+}
+
+#[test]
+fn infer_exit_codes_and_json() {
+    let out = mgx(&["infer", "an Express API, not FastAPI", "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stack"], "express-ts");
+    assert!(v["confidence"].as_f64().unwrap() > 0.5);
+    let out = mgx(&["infer", "Build an Angular dashboard"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("angular"));
+}
+
+#[test]
+fn task_accepts_text_json_and_files() {
+    let out = mgx(&["task", "Create a FastAPI /health endpoint with tests"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("Stack: fastapi (inferred"));
+
+    let out = mgx(&[
+        "task",
+        r#"{"task": "x", "target_stack": "go-gin"}"#,
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stack"], "go-gin");
+    assert_eq!(v["source"], "explicit");
+
+    let out = mgx(&["task", r#"{"task": "x", "output_mode": "patch_existing"}"#]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("existing_project_path"));
+
+    let dir = std::env::temp_dir().join(format!("mgx-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("task.json");
+    std::fs::write(
+        &file,
+        r#"{"task": "Vue dashboard", "strict_requirements": true}"#,
+    )
+    .unwrap();
+    let out = mgx(&["task", "--file", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("vue-vite"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn extra_stacks_from_a_file() {
+    let dir = std::env::temp_dir().join(format!("mgx-cli-stacks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("phoenix.toml");
+    std::fs::write(
+        &file,
+        "id = \"phoenix\"\nname = \"Elixir + Phoenix\"\ncategory = \"backend\"\nlanguage = \"elixir\"\nfile_extensions = [\".ex\"]\n[inference]\nkeywords = [\"phoenix\"]\n",
+    )
+    .unwrap();
+    let out = mgx(&[
+        "--stacks",
+        file.to_str().unwrap(),
+        "infer",
+        "Phoenix chat API",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stack"], "phoenix");
+    let out = mgx(&["--stacks", "/nonexistent/x.toml", "stacks"]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
