@@ -45,6 +45,7 @@
 //!   confidence in `[0, 1]` and the candidates, or no stack with a note when nothing fits.
 //! - [`TaskSpec`]: the task contract, from plain text or JSON; bad input is a typed [`Error`].
 //! - [`stdlib`]: standard-library module names per language, for "no extra libraries" checks.
+//! - [`paths`]: the path policy every written path must pass, shared by mgx-guardrails and mgx-patch.
 //!
 //! # Crate features
 //!
@@ -52,6 +53,7 @@
 
 mod error;
 pub mod infer;
+pub mod paths;
 mod registry;
 mod spec;
 pub mod stdlib;

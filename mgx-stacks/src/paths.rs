@@ -1,0 +1,267 @@
+//! The path policy every file path mgx writes must pass — the one implementation shared by
+//! mgx-guardrails (validating generated output) and mgx-patch (writing to disk).
+//!
+//! A path is acceptable when it names a file *inside* a project root using only the path
+//! itself: relative; no `..` component; not absolute, not starting with `~`, no drive letter
+//! (`C:`) and no UNC prefix (`\\server`); no NUL or other control character; no Windows reserved
+//! device name (`CON`, `NUL`, `COM1` …) as a component; nothing under `.git/`; and not a
+//! directory (a trailing `/`). A backslash counts as a separator, so `..\x` is refused like
+//! `../x`. mgx-patch adds what only the disk can tell: symlinks of existing ancestors must not
+//! lead outside the root.
+//!
+//! ```
+//! use mgx_stacks::paths::{check, PathViolation};
+//!
+//! assert_eq!(check("./src//app.ts").unwrap(), "src/app.ts");
+//! assert_eq!(check("../x").unwrap_err(), PathViolation::ParentComponent);
+//! assert_eq!(check("C:\\Windows\\x.dll").unwrap_err(), PathViolation::DriveLetter);
+//! assert_eq!(check("~/.bashrc").unwrap_err(), PathViolation::HomeRelative);
+//! assert_eq!(check(".git/config").unwrap_err(), PathViolation::GitDirectory);
+//! ```
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a path breaks the policy. Each variant has a stable [`PathViolation::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PathViolation {
+    /// The path is empty or only white space.
+    Empty,
+    /// The path is absolute (`/etc/passwd`).
+    Absolute,
+    /// The path starts with `~` (a home directory).
+    HomeRelative,
+    /// The path starts with a drive letter (`C:`), or has a `:` that Windows reads as one.
+    DriveLetter,
+    /// The path is a UNC or device path (`\\server\share`, `//server/share`, `\\?\`).
+    Unc,
+    /// A component is `..`.
+    ParentComponent,
+    /// The path contains a NUL byte.
+    NulByte,
+    /// The path contains a control character (newline, tab, escape …).
+    ControlCharacter,
+    /// A component is a Windows reserved device name (`CON`, `NUL`, `COM1`, `LPT1` …).
+    ReservedName,
+    /// The path is inside `.git/`.
+    GitDirectory,
+    /// The path ends with a separator, so it names a directory, not a file.
+    Directory,
+}
+
+impl PathViolation {
+    /// A short, stable, machine-readable name (`parent_component` …).
+    pub fn code(self) -> &'static str {
+        match self {
+            PathViolation::Empty => "empty",
+            PathViolation::Absolute => "absolute",
+            PathViolation::HomeRelative => "home_relative",
+            PathViolation::DriveLetter => "drive_letter",
+            PathViolation::Unc => "unc",
+            PathViolation::ParentComponent => "parent_component",
+            PathViolation::NulByte => "nul_byte",
+            PathViolation::ControlCharacter => "control_character",
+            PathViolation::ReservedName => "reserved_name",
+            PathViolation::GitDirectory => "git_directory",
+            PathViolation::Directory => "directory",
+        }
+    }
+}
+
+impl fmt::Display for PathViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PathViolation::Empty => "the path is empty",
+            PathViolation::Absolute => {
+                "absolute paths are not allowed; use a path relative to the project root"
+            }
+            PathViolation::HomeRelative => {
+                "paths starting with `~` are not allowed; use a path relative to the project root"
+            }
+            PathViolation::DriveLetter => {
+                "drive letters are not allowed; use a path relative to the project root"
+            }
+            PathViolation::Unc => {
+                "UNC and device paths are not allowed; use a path relative to the project root"
+            }
+            PathViolation::ParentComponent => {
+                "`..` is not allowed: the path must stay inside the project"
+            }
+            PathViolation::NulByte => "the path contains a NUL byte",
+            PathViolation::ControlCharacter => "the path contains a control character",
+            PathViolation::ReservedName => {
+                "the path uses a Windows reserved device name (CON, NUL, COM1 …)"
+            }
+            PathViolation::GitDirectory => "files under `.git/` are never written",
+            PathViolation::Directory => {
+                "the path ends with a separator, so it names a directory, not a file"
+            }
+        })
+    }
+}
+
+impl std::error::Error for PathViolation {}
+
+/// Check `path` against the policy and return its normal form: `/` separators, no `.` or empty
+/// components (`./src//a.ts` → `src/a.ts`).
+pub fn check(path: &str) -> Result<String, PathViolation> {
+    let trimmed = path.trim_matches(|c: char| c == ' ' || c == '\t');
+    if trimmed.is_empty() {
+        return Err(PathViolation::Empty);
+    }
+    if trimmed.contains('\0') {
+        return Err(PathViolation::NulByte);
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(PathViolation::ControlCharacter);
+    }
+    let bytes = trimmed.as_bytes();
+    let sep = |b: u8| b == b'/' || b == b'\\';
+    if bytes.len() >= 2 && sep(bytes[0]) && sep(bytes[1]) {
+        return Err(PathViolation::Unc);
+    }
+    if sep(bytes[0]) {
+        return Err(PathViolation::Absolute);
+    }
+    if bytes[0] == b'~' {
+        return Err(PathViolation::HomeRelative);
+    }
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return Err(PathViolation::DriveLetter);
+    }
+    if trimmed.ends_with(['/', '\\']) {
+        return Err(PathViolation::Directory);
+    }
+    let mut normal = String::with_capacity(trimmed.len());
+    for component in trimmed.split(['/', '\\']) {
+        match component {
+            "" | "." => continue,
+            ".." => return Err(PathViolation::ParentComponent),
+            _ => {}
+        }
+        if component.contains(':') {
+            // `a:b` is an alternate data stream on Windows and a drive on some tools.
+            return Err(PathViolation::DriveLetter);
+        }
+        if is_reserved_name(component) {
+            return Err(PathViolation::ReservedName);
+        }
+        if component.eq_ignore_ascii_case(".git") {
+            return Err(PathViolation::GitDirectory);
+        }
+        if !normal.is_empty() {
+            normal.push('/');
+        }
+        normal.push_str(component);
+    }
+    if normal.is_empty() {
+        return Err(PathViolation::Empty);
+    }
+    Ok(normal)
+}
+
+/// The lexical normal form used to compare paths, without judging them: `/` separators, no `.`
+/// or empty components. `./a.py`, `a.py` and `.//a.py` are the same path; `a//b` is `a/b`.
+pub fn normalize(path: &str) -> String {
+    let mut normal = String::with_capacity(path.len());
+    for component in path.trim().split(['/', '\\']) {
+        if component.is_empty() || component == "." {
+            continue;
+        }
+        if !normal.is_empty() {
+            normal.push('/');
+        }
+        normal.push_str(component);
+    }
+    normal
+}
+
+fn is_reserved_name(component: &str) -> bool {
+    // Windows ignores the extension and trailing dots or spaces: `nul.txt` and `CON ` are devices.
+    let stem = component
+        .split('.')
+        .next()
+        .unwrap_or(component)
+        .trim_end_matches([' ', '.']);
+    let upper = stem.to_ascii_uppercase();
+    match upper.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" => true,
+        _ => {
+            let b = upper.as_bytes();
+            b.len() == 4
+                && (upper.starts_with("COM") || upper.starts_with("LPT"))
+                && (b'1'..=b'9').contains(&b[3])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attack_table() {
+        let cases: &[(&str, PathViolation)] = &[
+            ("", PathViolation::Empty),
+            ("  ", PathViolation::Empty),
+            (".", PathViolation::Empty),
+            ("./", PathViolation::Directory),
+            ("../outside.txt", PathViolation::ParentComponent),
+            ("a/../../b", PathViolation::ParentComponent),
+            (
+                "..\\..\\windows\\system.ini",
+                PathViolation::ParentComponent,
+            ),
+            ("/etc/passwd", PathViolation::Absolute),
+            ("/home/u/.ssh/authorized_keys", PathViolation::Absolute),
+            ("\\windows\\x", PathViolation::Absolute),
+            ("~/.bashrc", PathViolation::HomeRelative),
+            ("C:\\Windows\\x.dll", PathViolation::DriveLetter),
+            ("c:x", PathViolation::DriveLetter),
+            ("a/b:stream", PathViolation::DriveLetter),
+            ("\\\\server\\share\\x", PathViolation::Unc),
+            ("//server/share/x", PathViolation::Unc),
+            ("\\\\?\\C:\\x", PathViolation::Unc),
+            ("a\0b", PathViolation::NulByte),
+            ("a\nb", PathViolation::ControlCharacter),
+            ("a\u{1b}[31m", PathViolation::ControlCharacter),
+            ("CON", PathViolation::ReservedName),
+            ("src/nul.txt", PathViolation::ReservedName),
+            ("LPT9.log", PathViolation::ReservedName),
+            (".git/hooks/pre-commit", PathViolation::GitDirectory),
+            ("vendor/lib/.git/config", PathViolation::GitDirectory),
+            (".GIT/config", PathViolation::GitDirectory),
+            ("./.git/config", PathViolation::GitDirectory),
+            ("src/", PathViolation::Directory),
+        ];
+        for (path, want) in cases {
+            assert_eq!(check(path), Err(*want), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn good_paths_normalise() {
+        let cases = [
+            ("a.py", "a.py"),
+            ("./a.py", "a.py"),
+            ("src//app.ts", "src/app.ts"),
+            ("src\\app.ts", "src/app.ts"),
+            ("file..name.ts", "file..name.ts"),
+            ("app/[id]/page.tsx", "app/[id]/page.tsx"),
+            ("docs/.github/x.yml", "docs/.github/x.yml"),
+            ("src/.gitignore", "src/.gitignore"),
+            (".gitignore", ".gitignore"),
+            ("console.ts", "console.ts"),
+            ("COM10", "COM10"),
+            ("  spaced.txt ", "spaced.txt"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(check(path).as_deref(), Ok(want), "{path:?}");
+        }
+        assert_eq!(normalize("./a//b/./c"), "a/b/c");
+        assert_eq!(normalize("a\\b"), "a/b");
+    }
+}
