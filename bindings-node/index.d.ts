@@ -56,11 +56,34 @@ export declare class TaskSpec {
   toJSON(): any
 }
 
+/** The result of validation. */
+export declare class ValidationResult {
+  get isValid(): boolean
+  get errors(): Array<Finding>
+  get warnings(): Array<Finding>
+  get notes(): Array<Finding>
+  /** Whether any finding has this code. */
+  has(code: string): boolean
+  /** One line: `validation passed (1 warning)` or `validation failed: 2 errors, 1 warning`. */
+  summary(): string
+  /** The result in its JSON shape (snake_case keys), so `JSON.stringify(result)` works. */
+  toJSON(): any
+}
+
+/** The prompt that asks a model to fix its output. */
+export declare function buildRevisionPrompt(result: ValidationResult, task: string): string
+
 /** A stack that fits the task to some degree. */
 export interface Candidate {
   stack: string
   score: number
   evidence: Array<Evidence>
+}
+
+/** A path given more than once. */
+export interface Duplicate {
+  path: string
+  lines: Array<number>
 }
 
 /** One piece of evidence for a candidate stack. */
@@ -69,6 +92,18 @@ export interface Evidence {
   /** `keyword`, `combination`, `hint`, `language`, `tag` or `prior`. */
   kind: string
   weight: number
+}
+
+/** One thing validation found. */
+export interface Finding {
+  /** The stable code (`missing_required_file` …). */
+  code: string
+  /** `error`, `warning` or `note`. */
+  severity: string
+  message: string
+  path?: string
+  /** The 1-based line of the output. */
+  line?: number
 }
 
 /** The built-in stack with this id; throws `code: 'unknown_stack'` (message lists the closest ids). */
@@ -109,11 +144,43 @@ export interface LayoutEntry {
   description: string
 }
 
+/** A parsed FILE manifest. */
+export interface Manifest {
+  files: Array<ManifestFile>
+  prose: Array<ProseSpan>
+  duplicates: Array<Duplicate>
+}
+
+/** One file of a manifest. */
+export interface ManifestFile {
+  path: string
+  content: string
+  /** The 1-based line of the marker. */
+  line: number
+  /** The 1-based line of the first content line. */
+  contentLine: number
+  /** The info string of the fence the content came in (`""` for a bare fence), or `null`. */
+  fence?: string
+}
+
+/** Parse a FILE manifest. */
+export declare function parseManifest(text: string): Manifest
+
 /** Prompt material for the team. */
 export interface PromptMaterial {
   conventions: Array<string>
   reviewChecklist: Array<string>
 }
+
+/** Text outside files. */
+export interface ProseSpan {
+  line: number
+  endLine: number
+  text: string
+}
+
+/** Write a manifest as text that `parseManifest` reads back to the same files. */
+export declare function renderManifest(manifest: Manifest): string
 
 /** How a task's stack was settled. */
 export interface ResolvedStack {
@@ -182,6 +249,26 @@ export interface Tool {
   name: string
   command: string
 }
+
+/** How to validate. */
+export interface ValidateOptions {
+  /** The stack id whose rules apply. */
+  stack?: string
+  /** Task constraints, e.g. `"No extra libraries"`. */
+  constraints?: Array<string>
+  /** Strict FILE-manifest mode: no prose anywhere. */
+  strict?: boolean
+  /** The threshold of "minimal dependencies" (default 20). */
+  maxDependencies?: number
+  /** Look for minified code (default true). */
+  checkMinified?: boolean
+}
+
+/**
+ * Validate generated output against a stack and constraints; the stack is looked up in
+ * `registry` (default: the built-in stacks). Throws `code: 'unknown_stack'`.
+ */
+export declare function validateOutput(text: string, options?: ValidateOptions | undefined | null, registry?: StackRegistry | undefined | null): ValidationResult
 
 /** The rules guardrails enforces for a stack. */
 export interface ValidationRules {

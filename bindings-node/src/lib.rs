@@ -4,4 +4,5 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod error;
+pub mod guardrails;
 pub mod stacks;

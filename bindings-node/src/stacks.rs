@@ -280,6 +280,13 @@ pub struct StackRegistry {
     inner: core::StackRegistry,
 }
 
+impl StackRegistry {
+    /// The core registry.
+    pub(crate) fn registry(&self) -> &core::StackRegistry {
+        &self.inner
+    }
+}
+
 #[napi]
 impl StackRegistry {
     /// A registry with the built-in stacks, or an empty one with `builtins: false`.

@@ -15,7 +15,8 @@
 //! │   ├── MissingFieldError        (.field)
 //! │   ├── MissingProjectPathError
 //! │   └── InvalidJsonError         (.line, .column)
-//! └── MgxIOError                   (.path)
+//! ├── MgxIOError                   (.path)
+//! └── InvalidUtf8Error             (.offset, .line)
 //! ```
 //!
 //! Every instance has `.code`, the core's stable error code (`unknown_stack` …).
@@ -101,6 +102,12 @@ create_exception!(
     "The task is not valid JSON."
 );
 create_exception!(mgx, MgxIOError, MgxError, "A file could not be read.");
+create_exception!(
+    mgx,
+    InvalidUtf8Error,
+    MgxError,
+    "Output bytes are not valid UTF-8; `.offset` and `.line` say where."
+);
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -125,6 +132,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("InvalidJsonError", py.get_type::<InvalidJsonError>())?;
     m.add("MgxIOError", py.get_type::<MgxIOError>())?;
+    m.add("InvalidUtf8Error", py.get_type::<InvalidUtf8Error>())?;
     Ok(())
 }
 
@@ -209,6 +217,32 @@ pub(crate) fn stack_err(err: StackErr) -> PyErr {
                 ],
             ),
             // The core enum is non-exhaustive: a kind added later still reaches Python as MgxError.
+            _ => (MgxError::new_err(message), vec![]),
+        };
+        let value = pyerr.value(py);
+        let _ = value.setattr("code", code);
+        for (name, attr) in attrs {
+            if let Ok(attr) = attr {
+                let _ = value.setattr(name, attr);
+            }
+        }
+        pyerr
+    })
+}
+
+/// Map a guardrails error to its Python exception.
+pub(crate) fn guardrails_err(err: mgx_core::guardrails::Error) -> PyErr {
+    let message = err.to_string();
+    let code = err.code();
+    Python::attach(|py| {
+        let (pyerr, attrs): (PyErr, Vec<Attr>) = match err {
+            mgx_core::guardrails::Error::InvalidUtf8 { offset, line } => (
+                InvalidUtf8Error::new_err(message),
+                vec![
+                    ("offset", offset.into_py_any(py)),
+                    ("line", line.into_py_any(py)),
+                ],
+            ),
             _ => (MgxError::new_err(message), vec![]),
         };
         let value = pyerr.value(py);

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 mod convert;
 mod error;
+mod guardrails;
 mod stacks;
 
 /// The native part of the `mgx` Python package.
@@ -13,5 +14,6 @@ fn _mgx(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     error::register(m)?;
     stacks::register(m)?;
+    guardrails::register(m)?;
     Ok(())
 }

@@ -23,6 +23,10 @@ impl PyStackSpec {
             spec: Arc::new(spec.clone()),
         }
     }
+    /// The wrapped spec.
+    pub(crate) fn spec(&self) -> &core::StackSpec {
+        &self.spec
+    }
 }
 
 #[pymethods]

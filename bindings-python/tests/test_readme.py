@@ -16,3 +16,12 @@ def test_readme_python_snippet_runs():
         for block in blocks:
             exec(compile(block, "README.md", "exec"), {})
     assert "invalid_value ['generate_new', 'patch_existing']" in out.getvalue()
+
+
+def test_package_docstring_examples_run():
+    import doctest
+
+    import mgx
+
+    result = doctest.testmod(mgx)
+    assert result.attempted >= 3 and result.failed == 0

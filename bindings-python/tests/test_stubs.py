@@ -10,6 +10,7 @@ STUB = pathlib.Path(mgx.__file__).with_name("_mgx.pyi")
 TYPING_ONLY = {
     "Category", "OutputMode", "ProjectType", "TestFramework", "Tool", "LayoutEntry", "RunCommands",
     "ValidationRules", "PromptMaterial", "InferenceHints", "Evidence", "Candidate",
+    "ManifestFileDict", "ProseSpanDict", "DuplicateDict", "Finding",
 }
 
 
@@ -43,7 +44,7 @@ def test_stub_classes_list_the_real_members():
             continue
         members = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
         real = {m for m in dir(cls) if not m.startswith("_")}
-        assert real == members - {"__init__", "__eq__", "__hash__", "__len__", "__contains__"}, name
+        assert real == members - {"__init__", "__eq__", "__hash__", "__len__", "__contains__", "__bool__"}, name
 
 
 def test_package_reexports_the_module():

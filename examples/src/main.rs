@@ -2,14 +2,15 @@
 //!
 //! Run with: cargo run -p mgx-examples --bin mgx -- --help
 //!
-//! Exit codes: 0 success; 1 a negative answer (`infer` or `task` found no stack); 2 bad input or
-//! usage (unknown stack, invalid task JSON, unreadable file).
+//! Exit codes: 0 success; 1 a negative answer (`infer` or `task` found no stack, `validate` found
+//! errors); 2 bad input or usage (unknown stack, invalid task JSON, unreadable or non-UTF-8 file).
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mgx_core::guardrails::{Options, Severity, validate};
 use mgx_core::stacks::{Inference, ResolvedStack, StackRegistry, StackSpec, TaskSpec};
 
 /// mgx: a runtime for AI software-engineering teams.
@@ -63,6 +64,37 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
         /// Print the task, the resolution and the spec as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate generated output (a FILE manifest) against a stack and constraints.
+    ///
+    /// Exits 0 when valid, 1 when there are errors, 2 for bad input.
+    Validate {
+        /// The stack whose rules apply; without it, only the format, paths and constraints that
+        /// need no stack are checked.
+        #[arg(long)]
+        stack: Option<String>,
+        /// A task constraint, e.g. "No extra libraries" (repeatable).
+        #[arg(long = "constraint", value_name = "TEXT")]
+        constraints: Vec<String>,
+        /// Strict FILE-manifest mode: no prose anywhere.
+        #[arg(long)]
+        strict: bool,
+        /// The threshold of "minimal dependencies".
+        #[arg(long, default_value_t = 20)]
+        max_dependencies: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The output to check (`-` for standard input).
+        file: PathBuf,
+    },
+    /// Parse a FILE manifest and show its files and prose.
+    Manifest {
+        /// The manifest (`-` for standard input).
+        file: PathBuf,
+        /// Print the parsed manifest as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -132,6 +164,118 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::from(1)
             })
         }
+        Command::Validate {
+            stack,
+            constraints,
+            strict,
+            max_dependencies,
+            json,
+            file,
+        } => {
+            let options = Options {
+                strict,
+                max_dependencies,
+                ..Options::default()
+            };
+            validate_command(&registry, stack, constraints, options, json, &file)
+        }
+        Command::Manifest { file, json } => manifest_command(&file, json),
+    }
+}
+
+fn validate_command(
+    registry: &StackRegistry,
+    stack: Option<String>,
+    constraints: Vec<String>,
+    options: Options,
+    json: bool,
+    file: &PathBuf,
+) -> Result<ExitCode, String> {
+    let spec = stack
+        .map(|id| registry.get(&id).map_err(|e| e.to_string()))
+        .transpose()?;
+    let bytes = read_bytes(file)?;
+    let text =
+        mgx_core::guardrails::text(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    let result = validate(text, spec, &constraints, &options);
+    if json {
+        print_json(&result)?;
+    } else {
+        println!("{}", result.summary());
+        for f in result.findings() {
+            let severity = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                _ => "note",
+            };
+            let place = match (&f.path, f.line) {
+                (Some(p), Some(l)) => format!(" {p} (line {l})"),
+                (Some(p), None) => format!(" {p}"),
+                (None, Some(l)) => format!(" line {l}"),
+                (None, None) => String::new(),
+            };
+            println!("{severity}[{}]{place}: {}", f.code, f.message);
+        }
+    }
+    Ok(if result.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn manifest_command(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
+    let bytes = read_bytes(file)?;
+    let manifest = mgx_core::guardrails::parse_bytes(&bytes)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    if json {
+        print_json(&manifest)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} file(s), {} prose span(s)",
+        manifest.files.len(),
+        manifest.prose.len()
+    );
+    for f in &manifest.files {
+        let fence = match &f.fence {
+            Some(info) if info.is_empty() => " (fenced)".to_string(),
+            Some(info) => format!(" (fenced, {info})"),
+            None => String::new(),
+        };
+        println!(
+            "  line {:>5}  {:>8} bytes  {}{fence}",
+            f.line,
+            f.content.len(),
+            f.path
+        );
+    }
+    for p in &manifest.prose {
+        let first: String = p
+            .text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(60)
+            .collect();
+        println!("  prose, lines {}-{}: {first}", p.line, p.end_line);
+    }
+    for d in &manifest.duplicates {
+        println!("  duplicate: {} at lines {:?}", d.path, d.lines);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_bytes(path: &PathBuf) -> Result<Vec<u8>, String> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("standard input: {e}"))?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
     }
 }
 

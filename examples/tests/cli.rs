@@ -118,3 +118,80 @@ fn extra_stacks_from_a_file() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn temp_file(name: &str, content: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mgx-cli-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+#[test]
+fn validate_exit_codes_and_json() {
+    let good = temp_file("good.txt", b"FILE: app/main.py\n```python\nfrom fastapi import FastAPI\n```\nFILE: requirements.txt\n```\nfastapi\n```\n");
+    let out = mgx(&["validate", "--stack", "fastapi", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("validation passed"));
+
+    let bad = temp_file("bad.txt", b"FILE: ../x.py\nimport django\n");
+    let out = mgx(&[
+        "validate",
+        "--stack",
+        "fastapi",
+        "--constraint",
+        "No extra libraries",
+        "--json",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["is_valid"], false);
+    assert_eq!(v["errors"][0]["code"], "invalid_path");
+
+    let strict = temp_file("prose.txt", b"Here:\nFILE: a.py\n```\nx\n```\n");
+    assert_eq!(
+        mgx(&["validate", strict.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        mgx(&["validate", "--strict", strict.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+
+    let binary = temp_file("binary.txt", b"FILE: a\n\xff\xfe\n");
+    let out = mgx(&["validate", binary.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid UTF-8 at byte 8 (line 2)"));
+    assert_eq!(
+        mgx(&["validate", "--stack", "nope", good.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        mgx(&["validate", "/nonexistent/file"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn manifest_lists_files_and_prose() {
+    let file = temp_file(
+        "m.txt",
+        b"Intro\nFILE: a.py\n```python\nx\n```\nFILE: ./a.py\ny\n",
+    );
+    let out = mgx(&["manifest", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("2 file(s), 1 prose span(s)") && text.contains("duplicate: a.py"),
+        "{text}"
+    );
+    let out = mgx(&["manifest", "--json", file.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"][0]["fence"], "python");
+    assert_eq!(v["prose"][0]["text"], "Intro");
+}

@@ -8,7 +8,8 @@
 //! exist, so the bindings and the `mgx` command already go through it:
 //!
 //! - [`stacks`] — stack specs, inference and the JSON task contract (complete);
-//! - [`guardrails`] and [`patch`] — placeholders for output validation and change sets.
+//! - [`guardrails`] — FILE-manifest parsing and output validation (complete);
+//! - [`patch`] — a placeholder for transactional change sets.
 //!
 //! ```
 //! use mgx_core::stacks::{StackRegistry, TaskSpec};
@@ -16,6 +17,11 @@
 //! let task = TaskSpec::from_text("Create a FastAPI /health endpoint with tests")?;
 //! let resolved = task.resolve_stack(StackRegistry::builtin())?;
 //! assert_eq!(resolved.spec().map(|s| s.id.as_str()), Some("fastapi"));
+//!
+//! // The team will validate every answer of the engineer before it touches disk.
+//! let answer = "FILE: app/main.py\nfrom fastapi import FastAPI\nFILE: requirements.txt\nfastapi\n";
+//! let result = mgx_core::guardrails::validate(answer, resolved.spec(), &task.constraints, &Default::default());
+//! assert!(result.is_valid(), "{}", result.summary());
 //! # Ok::<(), mgx_core::stacks::Error>(())
 //! ```
 //!

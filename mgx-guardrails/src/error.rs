@@ -24,8 +24,14 @@ impl Error {
     }
 }
 
-/// Check that bytes are UTF-8, with the position of the first bad byte otherwise.
-pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, Error> {
+/// Bytes as text: model output must be UTF-8, and a bad byte is [`Error::InvalidUtf8`] with its
+/// position — never a panic, never a silent replacement.
+///
+/// ```
+/// assert_eq!(mgx_guardrails::text(b"FILE: a\n").unwrap(), "FILE: a\n");
+/// assert!(mgx_guardrails::text(b"\xff").is_err());
+/// ```
+pub fn text(bytes: &[u8]) -> Result<&str, Error> {
     std::str::from_utf8(bytes).map_err(|e| {
         let offset = e.valid_up_to();
         let line = 1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count();

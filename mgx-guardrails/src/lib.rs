@@ -54,7 +54,7 @@ mod revision;
 mod validate;
 
 pub use constraints::{Constraint, PackageManager};
-pub use error::Error;
+pub use error::{Error, text};
 pub use manifest::{Duplicate, Manifest, ManifestFile, ProseSpan, parse, parse_bytes, render};
 pub use mgx_stacks as stacks;
 pub use revision::build_revision_prompt;

@@ -119,7 +119,7 @@ pub fn parse(text: &str) -> Manifest {
 /// Parse a manifest from bytes: invalid UTF-8 is a typed error naming the byte offset and line,
 /// never a panic or a silent replacement.
 pub fn parse_bytes(bytes: &[u8]) -> Result<Manifest, crate::Error> {
-    let text = crate::error::utf8(bytes)?;
+    let text = crate::error::text(bytes)?;
     Ok(parse(text))
 }
 

@@ -1,4 +1,4 @@
-"""mgx: a runtime for AI software-engineering teams.
+r"""mgx: a runtime for AI software-engineering teams.
 
 The Python package wraps the Rust core (the ``mgx._mgx`` extension): the same stacks, inference
 and task contract as the Rust crates and the Node module.
@@ -8,6 +8,8 @@ and task contract as the Rust crates and the Node module.
 'express-ts'
 >>> mgx.get_stack("fastapi").test["framework"]
 'pytest'
+>>> mgx.validate_output("FILE: ../x.py\nprint(1)\n").errors[0]["code"]
+'invalid_path'
 """
 
 from mgx._mgx import (
@@ -17,7 +19,9 @@ from mgx._mgx import (
     Inference,
     InvalidJsonError,
     InvalidStackSpecError,
+    InvalidUtf8Error,
     InvalidValueError,
+    Manifest,
     MgxError,
     MgxIOError,
     MissingFieldError,
@@ -31,12 +35,16 @@ from mgx._mgx import (
     TaskSpec,
     UnknownFieldError,
     UnknownStackError,
+    ValidationResult,
     WrongTypeError,
     __version__,
+    build_revision_prompt,
     get_stack,
     infer_stack,
+    parse_manifest,
     stack_ids,
     stacks,
+    validate_output,
 )
 
 __all__ = [
@@ -46,7 +54,9 @@ __all__ = [
     "Inference",
     "InvalidJsonError",
     "InvalidStackSpecError",
+    "InvalidUtf8Error",
     "InvalidValueError",
+    "Manifest",
     "MgxError",
     "MgxIOError",
     "MissingFieldError",
@@ -60,10 +70,14 @@ __all__ = [
     "TaskSpec",
     "UnknownFieldError",
     "UnknownStackError",
+    "ValidationResult",
     "WrongTypeError",
     "__version__",
+    "build_revision_prompt",
     "get_stack",
     "infer_stack",
+    "parse_manifest",
     "stack_ids",
     "stacks",
+    "validate_output",
 ]

@@ -1,7 +1,7 @@
 """Type stubs of the native module ``mgx._mgx`` (re-exported by ``mgx``)."""
 
 from os import PathLike
-from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+from typing import Any, Dict, List, Literal, Optional, Sequence, TypedDict, Union
 
 __version__: str
 CONFIDENT: float
@@ -175,6 +175,68 @@ class TaskSpec:
     def to_json(self) -> str: ...
     def __eq__(self, other: object) -> bool: ...
 
+class ManifestFileDict(TypedDict):
+    path: str
+    content: str
+    line: int
+    content_line: int
+    fence: Optional[str]
+
+class ProseSpanDict(TypedDict):
+    line: int
+    end_line: int
+    text: str
+
+class DuplicateDict(TypedDict):
+    path: str
+    lines: List[int]
+
+class Finding(TypedDict):
+    code: str
+    severity: Literal["error", "warning", "note"]
+    message: str
+    path: Optional[str]
+    line: Optional[int]
+
+class Manifest:
+    """A parsed FILE manifest."""
+    @property
+    def files(self) -> List[ManifestFileDict]: ...
+    @property
+    def prose(self) -> List[ProseSpanDict]: ...
+    @property
+    def duplicates(self) -> List[DuplicateDict]: ...
+    def paths(self) -> List[str]: ...
+    def render(self) -> str: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+class ValidationResult:
+    """The result of validation."""
+    @property
+    def is_valid(self) -> bool: ...
+    @property
+    def errors(self) -> List[Finding]: ...
+    @property
+    def warnings(self) -> List[Finding]: ...
+    @property
+    def notes(self) -> List[Finding]: ...
+    def has(self, code: str) -> bool: ...
+    def summary(self) -> str: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def __bool__(self) -> bool: ...
+
+def parse_manifest(text: Union[str, bytes]) -> Manifest: ...
+def validate_output(
+    text: Union[str, bytes],
+    stack: Union[str, StackSpec, None] = None,
+    constraints: Sequence[str] = (),
+    strict: bool = False,
+    max_dependencies: int = 20,
+    check_minified: bool = True,
+) -> ValidationResult: ...
+def build_revision_prompt(result: ValidationResult, task: str) -> str: ...
+
 def stacks() -> List[StackSpec]: ...
 def stack_ids() -> List[str]: ...
 def get_stack(id: str) -> StackSpec: ...
@@ -228,3 +290,7 @@ class InvalidJsonError(TaskError):
 
 class MgxIOError(MgxError):
     path: str
+
+class InvalidUtf8Error(MgxError):
+    offset: int
+    line: int
