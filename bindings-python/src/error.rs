@@ -219,14 +219,7 @@ pub(crate) fn stack_err(err: StackErr) -> PyErr {
             // The core enum is non-exhaustive: a kind added later still reaches Python as MgxError.
             _ => (MgxError::new_err(message), vec![]),
         };
-        let value = pyerr.value(py);
-        let _ = value.setattr("code", code);
-        for (name, attr) in attrs {
-            if let Ok(attr) = attr {
-                let _ = value.setattr(name, attr);
-            }
-        }
-        pyerr
+        with_attrs(py, pyerr, code, attrs)
     })
 }
 
@@ -245,13 +238,18 @@ pub(crate) fn guardrails_err(err: mgx_core::guardrails::Error) -> PyErr {
             ),
             _ => (MgxError::new_err(message), vec![]),
         };
-        let value = pyerr.value(py);
-        let _ = value.setattr("code", code);
-        for (name, attr) in attrs {
-            if let Ok(attr) = attr {
-                let _ = value.setattr(name, attr);
-            }
-        }
-        pyerr
+        with_attrs(py, pyerr, code, attrs)
     })
+}
+
+/// Set `.code` and the structured attributes on an exception instance.
+fn with_attrs(py: Python<'_>, pyerr: PyErr, code: &str, attrs: Vec<Attr>) -> PyErr {
+    let value = pyerr.value(py);
+    let _ = value.setattr("code", code);
+    for (name, attr) in attrs {
+        if let Ok(attr) = attr {
+            let _ = value.setattr(name, attr);
+        }
+    }
+    pyerr
 }

@@ -251,14 +251,7 @@ fn manifest_command(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
         );
     }
     for p in &manifest.prose {
-        let first: String = p
-            .text
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(60)
-            .collect();
+        let first = p.first_line(60);
         println!("  prose, lines {}-{}: {first}", p.line, p.end_line);
     }
     for d in &manifest.duplicates {

@@ -46,6 +46,20 @@ pub enum SourceLanguage {
 }
 
 impl SourceLanguage {
+    /// Every language, in declaration order.
+    pub const ALL: [SourceLanguage; 10] = [
+        SourceLanguage::JavaScript,
+        SourceLanguage::Python,
+        SourceLanguage::Php,
+        SourceLanguage::CSharp,
+        SourceLanguage::Go,
+        SourceLanguage::Dart,
+        SourceLanguage::Java,
+        SourceLanguage::Kotlin,
+        SourceLanguage::Ruby,
+        SourceLanguage::Rust,
+    ];
+
     /// The language of a file, from its name; `None` for data and documentation files.
     pub fn of_path(path: &str) -> Option<SourceLanguage> {
         let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
@@ -1640,17 +1654,7 @@ obj.require('method-call');
 
     #[test]
     fn lexer_survives_unterminated_things() {
-        for lang in [
-            SourceLanguage::JavaScript,
-            SourceLanguage::Python,
-            SourceLanguage::Php,
-            SourceLanguage::CSharp,
-            SourceLanguage::Go,
-            SourceLanguage::Dart,
-            SourceLanguage::Java,
-            SourceLanguage::Ruby,
-            SourceLanguage::Rust,
-        ] {
+        for lang in SourceLanguage::ALL {
             for code in [
                 "\"unterminated",
                 "'x",

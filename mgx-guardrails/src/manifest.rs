@@ -87,6 +87,19 @@ pub struct Duplicate {
     pub lines: Vec<usize>,
 }
 
+impl ProseSpan {
+    /// The first line of the span, cut to `max_chars` characters: an excerpt for messages.
+    pub fn first_line(&self, max_chars: usize) -> String {
+        self.text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(max_chars)
+            .collect()
+    }
+}
+
 impl Manifest {
     /// The paths of the files, in order.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
@@ -144,7 +157,7 @@ pub fn render(manifest: &Manifest) -> String {
             out.push('\n');
         }
         out.push_str("FILE: ");
-        if file.path.chars().any(char::is_whitespace) || file.path.is_empty() {
+        if needs_backticks(&file.path) {
             out.push('`');
             out.push_str(&file.path);
             out.push('`');
@@ -166,6 +179,12 @@ pub fn render(manifest: &Manifest) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Whether a path must be written in backticks to read back the same: exactly when the bare
+/// marker would not give it back (white space, a trailing `*`, surrounding quotes …).
+fn needs_backticks(path: &str) -> bool {
+    parse_marker(&format!("FILE: {path}")) != Some(path)
 }
 
 /// The longest run of `ch` at a line start (after up to three spaces) in `content`.
@@ -283,6 +302,7 @@ pub(crate) fn parse_marker(line: &str) -> Option<&str> {
     // Close whatever decoration opened the marker.
     rest = rest.trim_end_matches(['*']);
     let rest = rest.trim();
+    let backticked = rest.starts_with('`');
     let path = if let Some(inner) = rest.strip_prefix('`') {
         let inner = inner.strip_suffix('`').unwrap_or(inner);
         if open > 0 && b[i - 1] != b'`' {
@@ -297,13 +317,17 @@ pub(crate) fn parse_marker(line: &str) -> Option<&str> {
         }
         bare
     };
-    let path = path.trim().trim_matches(|c| c == '"' || c == '\'');
-    if path.is_empty()
-        || path.contains('`')
-        || !path
-            .chars()
-            .any(|c| c.is_alphanumeric() || c == '.' || c == '_')
-    {
+    // A bare path may come in quotes; in backticks, it is taken as written.
+    let path = if backticked {
+        path
+    } else {
+        path.trim().trim_matches(|c| c == '"' || c == '\'')
+    };
+    // A bare path must look like one (`FILE: ***` is a rule, not a file); backticks are explicit.
+    let looks_like_a_path = path
+        .chars()
+        .any(|c| c.is_alphanumeric() || c == '.' || c == '_');
+    if path.is_empty() || path.contains('`') || !(backticked || looks_like_a_path) {
         return None;
     }
     Some(path)

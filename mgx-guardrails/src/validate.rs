@@ -347,6 +347,14 @@ fn finding(code: FindingCode, message: String, path: Option<&str>, line: Option<
     }
 }
 
+/// A family of path rules: the patterns, how they match, what a miss is, and its verb.
+type PathRuleCheck<'r> = (
+    &'r [String],
+    fn(&str, &str) -> bool,
+    FindingCode,
+    &'static str,
+);
+
 /// What the file pass learns for the later checks.
 #[derive(Default)]
 struct Facts<'m> {
@@ -390,14 +398,7 @@ impl<'m> Run<'_, 'm> {
         }
         if self.v.options.strict {
             for p in &m.prose {
-                let first: String = p
-                    .text
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .take(80)
-                    .collect();
+                let first = p.first_line(80);
                 let range = if p.end_line > p.line {
                     format!("lines {}-{}", p.line, p.end_line)
                 } else {
@@ -447,46 +448,37 @@ impl<'m> Run<'_, 'm> {
     fn stack_rules(&mut self, facts: &Facts<'m>) {
         let Some(spec) = self.v.stack else { return };
         let rules = &spec.rules;
-        for rule in &rules.required_files {
-            if !facts.paths.iter().any(|p| path_matches(rule, p)) {
-                self.push(
-                    FindingCode::MissingRequiredFile,
-                    format!(
-                        "stack `{}` requires the file `{}`",
-                        spec.id,
-                        rule.replace('|', "` or `")
-                    ),
-                    None,
-                    None,
-                );
-            }
-        }
-        for rule in &rules.required_dirs {
-            if !facts.paths.iter().any(|p| dir_matches(rule, p)) {
-                self.push(
-                    FindingCode::MissingRequiredDir,
-                    format!(
-                        "stack `{}` requires files under `{}`",
-                        spec.id,
-                        rule.replace('|', "` or `")
-                    ),
-                    None,
-                    None,
-                );
-            }
-        }
-        for rule in &rules.recommended_files {
-            if !facts.paths.iter().any(|p| path_matches(rule, p)) {
-                self.push(
-                    FindingCode::MissingRecommendedFile,
-                    format!(
-                        "stack `{}` recommends a file `{}`",
-                        spec.id,
-                        rule.replace('|', "` or `")
-                    ),
-                    None,
-                    None,
-                );
+        let checks: [PathRuleCheck<'_>; 3] = [
+            (
+                &rules.required_files,
+                path_matches,
+                FindingCode::MissingRequiredFile,
+                "requires the file",
+            ),
+            (
+                &rules.required_dirs,
+                dir_matches,
+                FindingCode::MissingRequiredDir,
+                "requires files under",
+            ),
+            (
+                &rules.recommended_files,
+                path_matches,
+                FindingCode::MissingRecommendedFile,
+                "recommends a file",
+            ),
+        ];
+        for (patterns, matches, code, verb) in checks {
+            for rule in patterns {
+                if !facts.paths.iter().any(|p| matches(rule, p)) {
+                    let wanted = rule.replace('|', "` or `");
+                    self.push(
+                        code,
+                        format!("stack `{}` {verb} `{wanted}`", spec.id),
+                        None,
+                        None,
+                    );
+                }
             }
         }
         let mut seen = vec![false; rules.expected_commands.len()];

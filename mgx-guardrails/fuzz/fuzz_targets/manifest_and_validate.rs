@@ -8,19 +8,6 @@ use libfuzzer_sys::fuzz_target;
 use mgx_guardrails::imports::{SourceLanguage, imports};
 use mgx_guardrails::{Options, build_revision_prompt, parse, parse_bytes, render, validate};
 
-const LANGUAGES: [SourceLanguage; 10] = [
-    SourceLanguage::JavaScript,
-    SourceLanguage::Python,
-    SourceLanguage::Php,
-    SourceLanguage::CSharp,
-    SourceLanguage::Go,
-    SourceLanguage::Dart,
-    SourceLanguage::Java,
-    SourceLanguage::Kotlin,
-    SourceLanguage::Ruby,
-    SourceLanguage::Rust,
-];
-
 const STACKS: [&str; 4] = ["fastapi", "express-ts", "laravel-react", "go-gin"];
 const CONSTRAINTS: [&str; 5] = ["No extra libraries", "Use pnpm", "Don't use npm", "Use minimal dependencies", "Include .env configuration"];
 
@@ -37,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let pick = data.first().copied().unwrap_or(0) as usize;
-    for language in LANGUAGES {
+    for language in SourceLanguage::ALL {
         let _ = imports(language, text);
     }
     let stack = mgx_stacks::get_stack(STACKS[pick % STACKS.len()]).ok();
