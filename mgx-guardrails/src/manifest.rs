@@ -276,6 +276,10 @@ pub(crate) fn parse_marker(line: &str) -> Option<&str> {
         .take(3)
         .take_while(|&&c| matches!(c, b'*' | b'_' | b'`'))
         .count();
+    // Three backticks open a fence (whatever follows is its info string), not a decoration.
+    if b[i..i + open].starts_with(b"```") {
+        return None;
+    }
     i += open;
     let keyword = &line[i..];
     if !(keyword.starts_with("FILE") || keyword.starts_with("File")) {

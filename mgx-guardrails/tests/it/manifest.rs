@@ -239,6 +239,17 @@ fn regression_fuzz_paths_that_end_like_decorations_round_trip() {
     }
 }
 
+#[test]
+fn regression_fuzz_a_fence_with_a_marker_as_info_string_is_a_fence() {
+    // Found by the fuzz target: "```FILE: x" read as a marker once rendered.
+    let m = parse("FILE: a\n```\u{b}FILE: b\n");
+    assert_eq!(files(&m), [("a", "")]);
+    assert_eq!(m.files[0].fence.as_deref(), Some("FILE: b"));
+    let again = parse(&render(&m));
+    assert_eq!(files(&again), [("a", "")]);
+    assert_eq!(parse("```FILE: x\n").files.len(), 0);
+}
+
 fn path_strategy() -> impl Strategy<Value = String> {
     prop::collection::vec("[a-zA-Z0-9_*'\" ][a-zA-Z0-9_.*'\" -]{0,8}", 1..4)
         .prop_map(|parts| parts.join("/"))
