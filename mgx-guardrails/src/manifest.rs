@@ -27,7 +27,8 @@
 //!   closing fence, which ends an unfenced file.
 //! - **Content** is kept exactly — indentation of the first line, inner blank lines — except
 //!   that leading and trailing blank lines are dropped and the content ends with exactly one
-//!   newline (empty content stays empty). CRLF line ends become LF.
+//!   newline (empty content stays empty). CRLF line ends become LF (stray CRs before a line end
+//!   go too).
 //! - **Prose** outside files is kept as spans of consecutive non-blank lines with their line
 //!   numbers. Unfenced content has no end marker, so text after the last unfenced file is
 //!   content of that file.
@@ -364,7 +365,8 @@ impl<'a> Lines<'a> {
         };
         self.pos += advance;
         self.number += 1;
-        Some((self.number, line.strip_suffix('\r').unwrap_or(line)))
+        // CR line ends (and stray CRs before them) are line-end debris, not content.
+        Some((self.number, line.trim_end_matches('\r')))
     }
 
     /// The next line that is not blank, without consuming anything.

@@ -2,22 +2,66 @@
 //! create, replace, modify-by-hunks, delete and rename operations under a root, parsed from a
 //! unified diff or built from a FILE manifest, applied all-or-nothing.
 //!
-//! **Status:** this crate is a placeholder in the workspace layout and exports nothing of its
-//! own yet. It will hold, pure and synchronous:
-//!
-//! - a unified-diff parser for every real form (git extended headers, `diff -ruN`, missing
-//!   newline markers, CRLF, headerless hunks) that delimits hunks by structure;
-//! - hunk placement that checks removed lines, searches offsets and normalised matches, and
-//!   refuses an ambiguous placement rather than guessing;
-//! - transactions: one path policy shared with `mgx-guardrails`, atomic writes, a journal and
-//!   `recover()`, collision-free backups, best-effort mode with reviewable artifacts;
-//! - diff generation with `similar`.
-//!
 //! ```
-//! // Nothing to call yet; the crate links so the workspace has its final shape.
-//! assert_eq!(env!("CARGO_PKG_NAME"), "mgx-patch");
+//! use mgx_patch::{diff, place::{place, HunkStatus}};
+//!
+//! // A hunk that no longer sits at its stated line is found by its context…
+//! let patch = diff::parse("--- a/app.py\n+++ b/app.py\n@@ -1,3 +1,3 @@\n def f():\n-    return 1\n+    return 2\n \n")?;
+//! let result = place("import os\n\ndef f():\n    return 1\n\n", &patch.files[0].hunks);
+//! assert_eq!(result.hunks[0].status, HunkStatus::AppliedOffset);
+//! assert_eq!(result.content.as_deref(), Some("import os\n\ndef f():\n    return 2\n\n"));
+//!
+//! // …and refused when its context occurs twice and nothing proves which is meant.
+//! let patch = diff::parse("--- a/f\n+++ b/f\n@@ -9,2 +9,2 @@\n x = 1\n-y = 2\n+y = 3\n")?;
+//! let result = place("x = 1\ny = 2\nx = 1\ny = 2\n", &patch.files[0].hunks);
+//! assert_eq!(result.hunks[0].status, HunkStatus::Ambiguous);
+//! assert_eq!(result.hunks[0].candidates, [1, 3]);
+//! assert!(result.content.is_none());
+//! # Ok::<(), mgx_patch::Error>(())
 //! ```
+//!
+//! # Concepts
+//!
+//! - [`diff`]: a unified-diff parser for every real form, delimiting hunks by structure, and a
+//!   renderer.
+//! - [`place`]: hunk placement that proves a position or refuses, and reports the nearest match
+//!   of what failed.
+//! - [`ChangeSet`]: create, write, modify-by-hunks, delete, rename and copy operations, from a
+//!   diff or from whole files (a FILE manifest).
+//! - [`apply`]: the journaled transaction — all-or-nothing or best effort, dry run, atomic
+//!   writes, backups — and [`recover`], which brings an interrupted run to all-old or all-new;
+//!   [`list_backups`], [`restore_backup`], [`prune_backups`].
+//! - [`make_diff`]: a unified diff between two texts, with `similar`.
 //!
 //! # Crate features
 //!
-//! None yet.
+//! - `crash-points`: numbered crash points in the commit (`MGX_PATCH_CRASH_AT=<n>` aborts the
+//!   process there), for the crash test. Never enable it in production.
+
+mod changeset;
+pub mod diff;
+mod error;
+pub mod place;
+mod tx;
+
+pub use changeset::{ChangeSet, Operation};
+pub use error::{Error, Result};
+pub use tx::{
+    ApplyOptions, ApplyReport, ApplyStatus, BackupFile, BackupRun, FileReport, FileStatus, Mode,
+    Recovered, apply, list_backups, prune_backups, recover, resolve, restore_backup,
+};
+
+/// A unified diff from `old` to `new` for `path` (`a/path` and `b/path` headers, three lines of
+/// context), which [`ChangeSet::from_diff`] applies back: `apply(old, make_diff(old, new)) == new`.
+///
+/// ```
+/// let diff = mgx_patch::make_diff("a\nb\n", "a\nB\n", "f.txt");
+/// assert!(diff.starts_with("--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@"));
+/// ```
+pub fn make_diff(old: &str, new: &str, path: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}

@@ -4,7 +4,8 @@
 //! A path is acceptable when it names a file *inside* a project root using only the path
 //! itself: relative; no `..` component; not absolute, not starting with `~`, no drive letter
 //! (`C:`) and no UNC prefix (`\\server`); no NUL or other control character; no Windows reserved
-//! device name (`CON`, `NUL`, `COM1` …) as a component; nothing under `.git/`; and not a
+//! device name (`CON`, `NUL`, `COM1` …) as a component; nothing under `.git/` (anywhere) or the
+//! root's `.mgx/` (mgx's journals and backups); and not a
 //! directory (a trailing `/`). A backslash counts as a separator, so `..\x` is refused like
 //! `../x`. mgx-patch adds what only the disk can tell: symlinks of existing ancestors must not
 //! lead outside the root.
@@ -48,6 +49,8 @@ pub enum PathViolation {
     ReservedName,
     /// The path is inside `.git/`.
     GitDirectory,
+    /// The path is inside `.mgx/`, where mgx keeps its journals and backups.
+    MgxDirectory,
     /// The path ends with a separator, so it names a directory, not a file.
     Directory,
 }
@@ -66,6 +69,7 @@ impl PathViolation {
             PathViolation::ControlCharacter => "control_character",
             PathViolation::ReservedName => "reserved_name",
             PathViolation::GitDirectory => "git_directory",
+            PathViolation::MgxDirectory => "mgx_directory",
             PathViolation::Directory => "directory",
         }
     }
@@ -96,6 +100,9 @@ impl fmt::Display for PathViolation {
                 "the path uses a Windows reserved device name (CON, NUL, COM1 …)"
             }
             PathViolation::GitDirectory => "files under `.git/` are never written",
+            PathViolation::MgxDirectory => {
+                "files under `.mgx/` belong to mgx's journals and backups"
+            }
             PathViolation::Directory => {
                 "the path ends with a separator, so it names a directory, not a file"
             }
@@ -151,6 +158,9 @@ pub fn check(path: &str) -> Result<String, PathViolation> {
         }
         if component.eq_ignore_ascii_case(".git") {
             return Err(PathViolation::GitDirectory);
+        }
+        if normal.is_empty() && component.eq_ignore_ascii_case(".mgx") {
+            return Err(PathViolation::MgxDirectory);
         }
         if !normal.is_empty() {
             normal.push('/');
@@ -236,6 +246,7 @@ mod tests {
             (".GIT/config", PathViolation::GitDirectory),
             ("./.git/config", PathViolation::GitDirectory),
             ("src/", PathViolation::Directory),
+            (".mgx/journal/x.json", PathViolation::MgxDirectory),
         ];
         for (path, want) in cases {
             assert_eq!(check(path), Err(*want), "{path:?}");

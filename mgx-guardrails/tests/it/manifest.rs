@@ -250,6 +250,14 @@ fn regression_fuzz_a_fence_with_a_marker_as_info_string_is_a_fence() {
     assert_eq!(parse("```FILE: x\n").files.len(), 0);
 }
 
+#[test]
+fn regression_fuzz_stray_carriage_returns_do_not_drift() {
+    // Found by the fuzz target: "x\r\r" lost one CR per render/parse round.
+    let m = parse("FILE: a\nx\r\r\r");
+    assert_eq!(files(&m), [("a", "x\n")]);
+    assert_eq!(files(&parse(&render(&m))), [("a", "x\n")]);
+}
+
 fn path_strategy() -> impl Strategy<Value = String> {
     prop::collection::vec("[a-zA-Z0-9_*'\" ][a-zA-Z0-9_.*'\" -]{0,8}", 1..4)
         .prop_map(|parts| parts.join("/"))

@@ -1,0 +1,722 @@
+//! Hunk placement: find where each hunk belongs, prove it is the one place, or refuse.
+//!
+//! For each hunk, every position where its pre-image (context and removed lines) occurs is
+//! found, level by level — [`MatchLevel::Exact`], then ignoring CR, then ignoring trailing white
+//! space, then a uniform change of indentation — stopping at the first level with candidates. A
+//! position is accepted only when it is provably the one:
+//!
+//! - it is the only candidate at that level; or
+//! - there are several, and one is exactly at the line the header states, or at the offset on
+//!   which all the file's uniquely placed hunks agree.
+//!
+//! Otherwise the hunk is [`HunkStatus::Ambiguous`] and its candidates are listed. When nothing
+//! matches, context is reduced (up to two lines at either end, like GNU patch's fuzz, keeping at
+//! least one context line and two old lines), and the reduced pre-image must again match
+//! exactly once. Removed lines always have to match. A hunk
+//! whose post-image is already there (and pre-image is not) is [`HunkStatus::AlreadyApplied`]
+//! — never reversed. Hunks are placed independently, then sorted; overlaps are conflicts. A
+//! failed hunk reports the nearest partial match, so an agent can repair its diff.
+//!
+//! The result keeps the file's own context lines and line endings; added lines take the file's
+//! dominant line ending, and a missing final newline stays missing unless the diff says otherwise.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::{Hunk, LineKind};
+
+/// How loosely a hunk was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchLevel {
+    /// Byte for byte (without line ends).
+    Exact,
+    /// Ignoring a carriage return at the end of diff lines.
+    IgnoreCr,
+    /// Ignoring trailing white space.
+    TrailingWhitespace,
+    /// Ignoring a uniform change of indentation (added lines get the same change).
+    Indentation,
+}
+
+const LEVELS: [MatchLevel; 4] = [
+    MatchLevel::Exact,
+    MatchLevel::IgnoreCr,
+    MatchLevel::TrailingWhitespace,
+    MatchLevel::Indentation,
+];
+
+/// What happened to one hunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HunkStatus {
+    /// Placed at the stated line, matched exactly.
+    Applied,
+    /// Placed elsewhere than the stated line, matched exactly.
+    AppliedOffset,
+    /// Placed after normalising (CR, trailing white space or indentation).
+    AppliedNormalized,
+    /// Placed with less context (and then matched exactly once).
+    AppliedReducedContext,
+    /// Its change is already in the file; nothing to do.
+    AlreadyApplied,
+    /// Its pre-image occurs nowhere.
+    NotFound,
+    /// Its pre-image occurs in several places and none is provably the one.
+    Ambiguous,
+    /// It overlaps another hunk.
+    Conflict,
+}
+
+impl HunkStatus {
+    /// Whether the hunk's change is in the result (applied now or already there).
+    pub fn is_ok(self) -> bool {
+        matches!(
+            self,
+            HunkStatus::Applied
+                | HunkStatus::AppliedOffset
+                | HunkStatus::AppliedNormalized
+                | HunkStatus::AppliedReducedContext
+                | HunkStatus::AlreadyApplied
+        )
+    }
+}
+
+/// The nearest partial match of a hunk that did not place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NearestMatch {
+    /// The 1-based file line where the best window starts.
+    pub line: usize,
+    /// How many pre-image lines match there (ignoring white space at the ends).
+    pub matching: usize,
+    /// How many pre-image lines the hunk has.
+    pub total: usize,
+    /// The first pre-image line that does not match there, and the file's line instead.
+    pub first_difference: Option<(String, String)>,
+}
+
+/// What happened to one hunk, with where it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HunkReport {
+    /// The hunk's index in the file patch.
+    pub index: usize,
+    /// The outcome.
+    pub status: HunkStatus,
+    /// The 1-based line in the original file where the hunk's pre-image starts.
+    pub line: Option<usize>,
+    /// Placed line minus stated line.
+    pub offset: Option<isize>,
+    /// The matching level used.
+    pub level: Option<MatchLevel>,
+    /// Context lines dropped (reduced-context placements).
+    pub fuzz: usize,
+    /// For ambiguous hunks: every candidate line (1-based).
+    pub candidates: Vec<usize>,
+    /// For hunks that did not place: the nearest partial match.
+    pub nearest: Option<NearestMatch>,
+}
+
+/// The outcome of placing a file's hunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// One report per hunk, in patch order.
+    pub hunks: Vec<HunkReport>,
+    /// The new content, when every hunk is ok.
+    pub content: Option<String>,
+    /// The content with only the hunks that placed (for review artifacts), when some failed.
+    pub partial: Option<String>,
+}
+
+impl Placement {
+    /// Whether every hunk placed or was already applied.
+    pub fn is_complete(&self) -> bool {
+        self.hunks.iter().all(|h| h.status.is_ok())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Lf,
+    CrLf,
+    None,
+}
+
+impl Ending {
+    fn as_str(self) -> &'static str {
+        match self {
+            Ending::Lf => "\n",
+            Ending::CrLf => "\r\n",
+            Ending::None => "",
+        }
+    }
+}
+
+/// A file split into lines (text without its end) and line ends.
+struct FileLines<'a> {
+    text: Vec<&'a str>,
+    ends: Vec<Ending>,
+}
+
+impl<'a> FileLines<'a> {
+    fn new(content: &'a str) -> Self {
+        let mut text = Vec::new();
+        let mut ends = Vec::new();
+        let mut rest = content;
+        while !rest.is_empty() {
+            match memchr::memchr(b'\n', rest.as_bytes()) {
+                Some(at) => {
+                    let line = &rest[..at];
+                    match line.strip_suffix('\r') {
+                        Some(l) => {
+                            text.push(l);
+                            ends.push(Ending::CrLf);
+                        }
+                        None => {
+                            text.push(line);
+                            ends.push(Ending::Lf);
+                        }
+                    }
+                    rest = &rest[at + 1..];
+                }
+                None => {
+                    text.push(rest);
+                    ends.push(Ending::None);
+                    rest = "";
+                }
+            }
+        }
+        FileLines { text, ends }
+    }
+
+    fn dominant(&self) -> Ending {
+        let crlf = self.ends.iter().filter(|e| **e == Ending::CrLf).count();
+        let lf = self.ends.iter().filter(|e| **e == Ending::Lf).count();
+        if crlf > lf { Ending::CrLf } else { Ending::Lf }
+    }
+}
+
+/// A uniform change of indentation between the diff and the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Indent {
+    Same,
+    /// The file has this much more indentation than the diff.
+    Add(String),
+    /// The file has this much less.
+    Remove(String),
+}
+
+impl Indent {
+    fn apply(&self, line: &str) -> String {
+        match self {
+            Indent::Same => line.to_string(),
+            Indent::Add(extra) if !line.trim().is_empty() => format!("{extra}{line}"),
+            Indent::Remove(less) => line.strip_prefix(less.as_str()).unwrap_or(line).to_string(),
+            Indent::Add(_) => line.to_string(),
+        }
+    }
+}
+
+fn leading_ws(s: &str) -> &str {
+    &s[..s.len() - s.trim_start_matches([' ', '\t']).len()]
+}
+
+fn line_eq(level: MatchLevel, file: &str, diff: &str) -> bool {
+    match level {
+        MatchLevel::Exact => file == diff,
+        MatchLevel::IgnoreCr => file == diff.strip_suffix('\r').unwrap_or(diff),
+        MatchLevel::TrailingWhitespace | MatchLevel::Indentation => {
+            file.trim_end() == diff.trim_end()
+        }
+    }
+}
+
+/// Whether `pre` matches the file at `pos` at `level`; the indentation change when it does.
+fn match_at(file: &[&str], pos: usize, pre: &[&str], level: MatchLevel) -> Option<Indent> {
+    if pos + pre.len() > file.len() {
+        return None;
+    }
+    if level != MatchLevel::Indentation {
+        return pre
+            .iter()
+            .zip(&file[pos..])
+            .all(|(d, f)| line_eq(level, f, d))
+            .then_some(Indent::Same);
+    }
+    let mut delta: Option<Indent> = None;
+    for (d, f) in pre.iter().zip(&file[pos..]) {
+        let (d, f) = (d.trim_end(), f.trim_end());
+        if d.is_empty() && f.is_empty() {
+            continue;
+        }
+        let (di, fi) = (leading_ws(d), leading_ws(f));
+        if d[di.len()..] != f[fi.len()..] {
+            return None;
+        }
+        let this = if fi == di {
+            Indent::Same
+        } else if let Some(extra) = fi.strip_prefix(di) {
+            Indent::Add(extra.to_string())
+        } else if let Some(less) = di.strip_prefix(fi) {
+            Indent::Remove(less.to_string())
+        } else {
+            return None;
+        };
+        match &delta {
+            None => delta = Some(this),
+            Some(existing) if *existing == this => {}
+            Some(_) => return None,
+        }
+    }
+    // An indentation change that changes nothing is the exact levels' business.
+    match delta {
+        Some(Indent::Same) | None => None,
+        some => some,
+    }
+}
+
+fn candidates(file: &[&str], pre: &[&str], level: MatchLevel) -> Vec<(usize, Indent)> {
+    if pre.is_empty() || pre.len() > file.len() {
+        return Vec::new();
+    }
+    (0..=file.len() - pre.len())
+        .filter_map(|pos| match_at(file, pos, pre, level).map(|d| (pos, d)))
+        .collect()
+}
+
+/// A hunk as placement sees it: its lines with context possibly trimmed at either end.
+#[derive(Debug, Clone)]
+struct Effective<'h> {
+    lines: Vec<(LineKind, &'h str)>,
+    fuzz: usize,
+}
+
+impl<'h> Effective<'h> {
+    fn full(hunk: &'h Hunk) -> Self {
+        Effective {
+            lines: hunk
+                .lines
+                .iter()
+                .map(|l| (l.kind, l.text.as_str()))
+                .collect(),
+            fuzz: 0,
+        }
+    }
+
+    /// Drop up to `head` leading and `tail` trailing context lines (never removed lines).
+    fn reduced(hunk: &'h Hunk, head: usize, tail: usize) -> Option<Self> {
+        let mut lines: Vec<(LineKind, &str)> = hunk
+            .lines
+            .iter()
+            .map(|l| (l.kind, l.text.as_str()))
+            .collect();
+        let lead = lines
+            .iter()
+            .take_while(|l| l.0 == LineKind::Context)
+            .count();
+        let trail = lines
+            .iter()
+            .rev()
+            .take_while(|l| l.0 == LineKind::Context)
+            .count();
+        if head > lead || tail > trail || (head == 0 && tail == 0) {
+            return None;
+        }
+        lines.drain(..head);
+        lines.truncate(lines.len() - tail);
+        // What remains must still anchor: at least one context line, and two old lines in all.
+        let old_lines = lines.iter().filter(|l| l.0 != LineKind::Add).count();
+        if !lines.iter().any(|l| l.0 == LineKind::Context) || old_lines < 2 {
+            return None;
+        }
+        Some(Effective {
+            lines,
+            fuzz: head.max(tail),
+        })
+    }
+
+    fn pre(&self) -> Vec<&'h str> {
+        self.lines
+            .iter()
+            .filter(|l| l.0 != LineKind::Add)
+            .map(|l| l.1)
+            .collect()
+    }
+
+    fn post(&self) -> Vec<&'h str> {
+        self.lines
+            .iter()
+            .filter(|l| l.0 != LineKind::Remove)
+            .map(|l| l.1)
+            .collect()
+    }
+
+    fn leading_context_dropped(&self, hunk: &Hunk) -> usize {
+        let lead_full = hunk
+            .lines
+            .iter()
+            .take_while(|l| l.kind == LineKind::Context)
+            .count();
+        let lead_now = self
+            .lines
+            .iter()
+            .take_while(|l| l.0 == LineKind::Context)
+            .count();
+        lead_full - lead_now
+    }
+}
+
+/// An ambiguous hunk waiting for the consensus offset: index, level, candidates.
+type Pending = (usize, MatchLevel, Vec<(usize, Indent)>);
+
+struct Placed<'h> {
+    index: usize,
+    pos: usize,
+    indent: Indent,
+    effective: Effective<'h>,
+}
+
+/// Place and apply the hunks of one file to `original`.
+///
+/// ```
+/// use mgx_patch::{diff, place::{place, HunkStatus}};
+/// let patch = diff::parse("--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n")?;
+/// let result = place("x\ny\na\nb\nc\n", &patch.files[0].hunks);
+/// assert_eq!(result.hunks[0].status, HunkStatus::AppliedOffset);
+/// assert_eq!(result.content.as_deref(), Some("x\ny\na\nB\nc\n"));
+/// # Ok::<(), mgx_patch::Error>(())
+/// ```
+pub fn place(original: &str, hunks: &[Hunk]) -> Placement {
+    let file = FileLines::new(original);
+    let lines = &file.text;
+    let mut reports: Vec<HunkReport> = hunks
+        .iter()
+        .enumerate()
+        .map(|(index, _)| HunkReport {
+            index,
+            status: HunkStatus::NotFound,
+            line: None,
+            offset: None,
+            level: None,
+            fuzz: 0,
+            candidates: Vec::new(),
+            nearest: None,
+        })
+        .collect();
+    let mut placed: Vec<Placed<'_>> = Vec::new();
+    // Ambiguous hunks wait for the offset the unique ones agree on.
+    let mut pending: Vec<Pending> = Vec::new();
+
+    for (i, hunk) in hunks.iter().enumerate() {
+        let stated = stated_pos(hunk);
+        let full = Effective::full(hunk);
+        let pre = full.pre();
+        if pre.is_empty() {
+            // A pure insertion has no context to check: only the stated line can place it.
+            match hunk.old_start {
+                Some(start) if start <= lines.len() => {
+                    let pos = start;
+                    placed.push(Placed {
+                        index: i,
+                        pos,
+                        indent: Indent::Same,
+                        effective: full,
+                    });
+                    let r = &mut reports[i];
+                    r.status = HunkStatus::Applied;
+                    r.line = Some(pos + 1);
+                    r.offset = Some(0);
+                    r.level = Some(MatchLevel::Exact);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let mut found = false;
+        for level in LEVELS {
+            let cands = candidates(lines, &pre, level);
+            match cands.len() {
+                0 => continue,
+                1 => {
+                    let (pos, indent) = cands.into_iter().next().unwrap_or((0, Indent::Same));
+                    record(&mut reports[i], pos, stated, level, 0);
+                    placed.push(Placed {
+                        index: i,
+                        pos,
+                        indent,
+                        effective: full.clone(),
+                    });
+                }
+                _ => pending.push((i, level, cands)),
+            }
+            found = true;
+            break;
+        }
+        if found {
+            continue;
+        }
+        // Less context, like GNU patch's fuzz — but the result must again be unique.
+        'reduce: for fuzz in 1..=2usize {
+            for (head, tail) in [(fuzz, 0), (0, fuzz), (fuzz, fuzz)] {
+                let Some(effective) = Effective::reduced(hunk, head, tail) else {
+                    continue;
+                };
+                let pre = effective.pre();
+                for level in LEVELS {
+                    let cands = candidates(lines, &pre, level);
+                    if cands.len() == 1 {
+                        let (pos, indent) = cands.into_iter().next().unwrap_or((0, Indent::Same));
+                        let dropped = effective.leading_context_dropped(hunk);
+                        let stated_here = stated.map(|s| s + dropped);
+                        record(&mut reports[i], pos, stated_here, level, effective.fuzz);
+                        reports[i].status = HunkStatus::AppliedReducedContext;
+                        placed.push(Placed {
+                            index: i,
+                            pos,
+                            indent,
+                            effective,
+                        });
+                        found = true;
+                        break 'reduce;
+                    }
+                    if !cands.is_empty() {
+                        continue 'reduce;
+                    }
+                }
+            }
+        }
+        if found {
+            continue;
+        }
+        // Already applied? The post-image is there and the pre-image is not.
+        let post = full.post();
+        let post_matches: Vec<usize> = LEVELS[..3]
+            .iter()
+            .find_map(|&level| {
+                let c = candidates(lines, &post, level);
+                (!c.is_empty()).then(|| c.into_iter().map(|(p, _)| p).collect())
+            })
+            .unwrap_or_default();
+        let new_stated = hunk.new_start.map(|s| s.saturating_sub(1));
+        if post_matches.len() == 1
+            || (post_matches.len() > 1 && new_stated.is_some_and(|s| post_matches.contains(&s)))
+        {
+            let pos = if post_matches.len() == 1 {
+                post_matches[0]
+            } else {
+                new_stated.unwrap_or(0)
+            };
+            reports[i].status = HunkStatus::AlreadyApplied;
+            reports[i].line = Some(pos + 1);
+        } else {
+            reports[i].nearest = nearest(lines, &pre);
+        }
+    }
+
+    // Ambiguous hunks: the stated line, or the offset every unique hunk agrees on.
+    let offsets: Vec<isize> = placed
+        .iter()
+        .filter(|p| reports[p.index].status != HunkStatus::AppliedReducedContext)
+        .filter_map(|p| reports[p.index].offset)
+        .collect();
+    let consensus = offsets
+        .first()
+        .copied()
+        .filter(|first| offsets.iter().all(|o| o == first));
+    for (i, level, cands) in pending {
+        let stated = stated_pos(&hunks[i]);
+        let choose = |target: Option<usize>| {
+            target.and_then(|t| cands.iter().find(|(p, _)| *p == t).cloned())
+        };
+        let chosen = choose(stated).or_else(|| {
+            consensus
+                .and_then(|d| choose(stated.and_then(|s| usize::try_from(s as isize + d).ok())))
+        });
+        match chosen {
+            Some((pos, indent)) => {
+                record(&mut reports[i], pos, stated, level, 0);
+                placed.push(Placed {
+                    index: i,
+                    pos,
+                    indent,
+                    effective: Effective::full(&hunks[i]),
+                });
+            }
+            None => {
+                reports[i].status = HunkStatus::Ambiguous;
+                reports[i].level = Some(level);
+                reports[i].candidates = cands.iter().map(|(p, _)| p + 1).collect();
+            }
+        }
+    }
+
+    // Sorted by position; a hunk that overlaps the one before it is a conflict.
+    placed.sort_by_key(|p| (p.pos, p.index));
+    let mut kept: Vec<Placed<'_>> = Vec::with_capacity(placed.len());
+    for p in placed {
+        let overlaps = kept.last().is_some_and(|last| {
+            let last_end = last.pos + last.effective.pre().len();
+            p.pos < last_end || (p.pos == last.pos && last.effective.pre().is_empty())
+        });
+        if overlaps {
+            reports[p.index].status = HunkStatus::Conflict;
+        } else {
+            kept.push(p);
+        }
+    }
+
+    let complete = reports.iter().all(|r| r.status.is_ok());
+    let assembled = assemble(&file, &kept, hunks);
+    Placement {
+        hunks: reports,
+        content: complete.then(|| assembled.clone()),
+        partial: (!complete).then_some(assembled),
+    }
+}
+
+fn stated_pos(hunk: &Hunk) -> Option<usize> {
+    hunk.old_start.map(|s| s.saturating_sub(1))
+}
+
+fn record(
+    report: &mut HunkReport,
+    pos: usize,
+    stated: Option<usize>,
+    level: MatchLevel,
+    fuzz: usize,
+) {
+    let offset = stated.map(|s| pos as isize - s as isize);
+    report.status = match (level, offset) {
+        (MatchLevel::Exact, Some(0)) => HunkStatus::Applied,
+        (MatchLevel::Exact, _) => HunkStatus::AppliedOffset,
+        _ => HunkStatus::AppliedNormalized,
+    };
+    report.line = Some(pos + 1);
+    report.offset = offset;
+    report.level = Some(level);
+    report.fuzz = fuzz;
+}
+
+/// The window where most pre-image lines match (ignoring white space at the ends).
+fn nearest(file: &[&str], pre: &[&str]) -> Option<NearestMatch> {
+    if file.is_empty() || pre.is_empty() {
+        return None;
+    }
+    let span = pre.len().min(file.len());
+    let mut best: Option<(usize, usize)> = None;
+    for pos in 0..=file.len() - span {
+        let matching = pre
+            .iter()
+            .zip(&file[pos..pos + span])
+            .filter(|(d, f)| d.trim() == f.trim())
+            .count();
+        if matching > 0 && best.is_none_or(|(_, m)| matching > m) {
+            best = Some((pos, matching));
+        }
+    }
+    let (pos, matching) = best?;
+    let first_difference = pre
+        .iter()
+        .zip(file[pos..].iter().chain(std::iter::repeat(&"")))
+        .find(|(d, f)| d.trim() != f.trim())
+        .map(|(d, f)| ((*d).to_string(), (*f).to_string()));
+    Some(NearestMatch {
+        line: pos + 1,
+        matching,
+        total: pre.len(),
+        first_difference,
+    })
+}
+
+/// Build the new content from the file and the placed hunks (sorted, not overlapping).
+fn assemble(file: &FileLines<'_>, placed: &[Placed<'_>], hunks: &[Hunk]) -> String {
+    let dominant = file.dominant();
+    let mut out: Vec<(String, Ending)> = Vec::with_capacity(file.text.len() + 16);
+    let mut cursor = 0;
+    let mut last_from_hunk: Option<&Hunk> = None;
+    for p in placed {
+        for k in cursor..p.pos {
+            out.push((file.text[k].to_string(), file.ends[k]));
+        }
+        let mut at = p.pos;
+        for &(kind, text) in &p.effective.lines {
+            match kind {
+                LineKind::Context => {
+                    if let (Some(t), Some(e)) = (file.text.get(at), file.ends.get(at)) {
+                        out.push(((*t).to_string(), *e));
+                    }
+                    at += 1;
+                }
+                LineKind::Remove => at += 1,
+                LineKind::Add => out.push((p.indent.apply(text), dominant)),
+            }
+        }
+        cursor = at;
+        last_from_hunk = (cursor >= file.text.len()).then_some(&hunks[p.index]);
+    }
+    for k in cursor..file.text.len() {
+        out.push((file.text[k].to_string(), file.ends[k]));
+        last_from_hunk = None;
+    }
+    // Every line but the last ends. The last one keeps the file's final-newline state unless a
+    // hunk that reaches the end says otherwise (`\ No newline at end of file`).
+    let had_final_newline = file.ends.last().is_none_or(|e| *e != Ending::None);
+    let n = out.len();
+    for (i, (_, ending)) in out.iter_mut().enumerate() {
+        if i + 1 < n && *ending == Ending::None {
+            *ending = dominant;
+        }
+    }
+    if let Some((_, ending)) = out.last_mut() {
+        let wants_newline = match last_from_hunk {
+            Some(hunk) if hunk.new_no_newline => false,
+            Some(hunk) if hunk.old_no_newline => true,
+            _ => had_final_newline,
+        };
+        *ending = match (wants_newline, *ending) {
+            (false, _) => Ending::None,
+            (true, Ending::None) => dominant,
+            (true, e) => e,
+        };
+    }
+    let mut content = String::with_capacity(out.iter().map(|(t, _)| t.len() + 2).sum());
+    for (text, ending) in out {
+        content.push_str(&text);
+        content.push_str(ending.as_str());
+    }
+    content
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff;
+
+    fn hunks(patch: &str) -> Vec<Hunk> {
+        diff::parse(patch).unwrap().files.remove(0).hunks
+    }
+
+    #[test]
+    fn endings_are_kept() {
+        let h = hunks("--- a/f\n+++ b/f\n@@ -1,2 +1,3 @@\n a\n+new\n b\n");
+        let r = place("a\r\nb\r\n", &h);
+        assert_eq!(r.content.as_deref(), Some("a\r\nnew\r\nb\r\n"));
+        let r = place("a\nb", &h);
+        assert_eq!(r.content.as_deref(), Some("a\nnew\nb"));
+    }
+
+    #[test]
+    fn indentation_changes_follow_the_file() {
+        let h = hunks(
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n def f():\n     x = 1\n+    y = 2\n     return x\n",
+        );
+        let r = place(
+            "class A:\n    def f():\n        x = 1\n        return x\n",
+            &h,
+        );
+        assert_eq!(r.hunks[0].status, HunkStatus::AppliedNormalized);
+        assert_eq!(
+            r.content.as_deref(),
+            Some("class A:\n    def f():\n        x = 1\n        y = 2\n        return x\n")
+        );
+    }
+}

@@ -1,0 +1,331 @@
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use mgx_patch::{
+    ApplyOptions, ApplyStatus, ChangeSet, Error, FileStatus, Mode, apply, list_backups, make_diff,
+    prune_backups, restore_backup,
+};
+
+fn temp_root(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "mgx-patch-{name}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(root: &Path, path: &str, content: &str) {
+    let p = root.join(path);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, content).unwrap();
+}
+
+fn read(root: &Path, path: &str) -> Option<String> {
+    fs::read_to_string(root.join(path)).ok()
+}
+
+/// Every file under `root` outside `.mgx/`, with its content.
+fn tree(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if rel == ".mgx" {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((rel, fs::read_to_string(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_multi_file_diff_applies_atomically_with_backups() {
+    let root = temp_root("multi");
+    write(&root, "src/a.py", "def a():\n    return 1\n");
+    write(&root, "old.txt", "bye\n");
+    let diff = "--- a/src/a.py\n+++ b/src/a.py\n@@ -1,2 +1,2 @@\n def a():\n-    return 1\n+    return 2\n--- /dev/null\n+++ b/src/new/b.py\n@@ -0,0 +1,2 @@\n+x = 1\n+y = 2\n--- a/old.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n";
+    let report = apply(
+        &root,
+        &ChangeSet::from_diff(diff).unwrap(),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.status, ApplyStatus::Applied, "{report:?}");
+    assert_eq!(read(&root, "src/a.py").unwrap(), "def a():\n    return 2\n");
+    assert_eq!(read(&root, "src/new/b.py").unwrap(), "x = 1\ny = 2\n");
+    assert_eq!(read(&root, "old.txt"), None);
+    let backups = list_backups(&root).unwrap();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(Some(backups[0].run.clone()), report.run);
+    // No temporary files or journals are left behind.
+    assert!(tree(&root).iter().all(|(p, _)| !p.contains(".mgx-tmp-")));
+    assert!(
+        fs::read_dir(root.join(".mgx/journal"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    // Applying the same diff again: already applied, nothing written.
+    let again = apply(
+        &root,
+        &ChangeSet::from_diff(diff).unwrap(),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(again.status, ApplyStatus::AlreadyApplied, "{again:?}");
+    assert_eq!(list_backups(&root).unwrap().len(), 1);
+}
+
+#[test]
+fn regression_all_or_nothing_writes_nothing_and_leaves_no_created_files() {
+    // Reference §5.4: rollback left files created earlier in the set behind.
+    let root = temp_root("aon");
+    write(&root, "a.txt", "a\n");
+    let before = tree(&root);
+    let diff = "--- /dev/null\n+++ b/created.txt\n@@ -0,0 +1 @@\n+new\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-not there\n+x\n";
+    let report = apply(
+        &root,
+        &ChangeSet::from_diff(diff).unwrap(),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.status, ApplyStatus::Refused);
+    assert_eq!(report.files[0].status, FileStatus::Skipped);
+    assert_eq!(report.files[1].status, FileStatus::Failed);
+    assert_eq!(tree(&root), before);
+    assert!(
+        !root.join(".mgx").exists(),
+        "a refused change set leaves no trace"
+    );
+}
+
+#[test]
+fn regression_paths_outside_the_root_are_refused() {
+    // Reference §5.5: `../outside.txt` and absolute paths were written.
+    let root = temp_root("paths");
+    for path in [
+        "../outside.txt",
+        "/tmp/mgx-abs.txt",
+        "~/x",
+        ".git/config",
+        "a/../../b",
+        ".mgx/journal/x.json",
+    ] {
+        let changes = ChangeSet::from_files([(path, "x")]);
+        match apply(&root, &changes, &ApplyOptions::default()) {
+            Err(Error::UnsafePath { path: p, .. }) => assert_eq!(p, path),
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    assert!(!root.parent().unwrap().join("outside.txt").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_root_are_refused() {
+    let root = temp_root("symlink");
+    let outside = temp_root("symlink-outside");
+    std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
+    let changes = ChangeSet::from_files([("link/evil.txt", "x")]);
+    assert!(matches!(
+        apply(&root, &changes, &ApplyOptions::default()),
+        Err(Error::SymlinkEscape { .. })
+    ));
+    assert!(!outside.join("evil.txt").exists());
+    // A link that stays inside is fine.
+    fs::create_dir_all(root.join("real")).unwrap();
+    std::os::unix::fs::symlink(root.join("real"), root.join("inside")).unwrap();
+    let changes = ChangeSet::from_files([("inside/ok.txt", "x")]);
+    assert_eq!(
+        apply(&root, &changes, &ApplyOptions::default())
+            .unwrap()
+            .status,
+        ApplyStatus::Applied
+    );
+    assert_eq!(read(&root, "real/ok.txt").as_deref(), Some("x"));
+}
+
+#[test]
+fn best_effort_writes_what_places_and_leaves_review_artifacts() {
+    let root = temp_root("best");
+    write(&root, "ok.txt", "a\n");
+    write(&root, "bad.txt", "1\n2\n3\n");
+    let diff = "--- a/ok.txt\n+++ b/ok.txt\n@@ -1 +1 @@\n-a\n+A\n--- a/bad.txt\n+++ b/bad.txt\n@@ -1,2 +1,2 @@\n-1\n+one\n 2\n@@ -3 +3 @@\n-nope\n+x\n";
+    let options = ApplyOptions {
+        mode: Mode::BestEffort,
+        ..ApplyOptions::default()
+    };
+    let report = apply(&root, &ChangeSet::from_diff(diff).unwrap(), &options).unwrap();
+    assert_eq!(report.status, ApplyStatus::Partial);
+    assert_eq!(read(&root, "ok.txt").as_deref(), Some("A\n"));
+    assert_eq!(
+        read(&root, "bad.txt").as_deref(),
+        Some("1\n2\n3\n"),
+        "the original is never touched"
+    );
+    assert_eq!(
+        read(&root, "bad.txt.mgx_new").as_deref(),
+        Some("one\n2\n3\n"),
+        "with the hunks that placed"
+    );
+    assert!(
+        read(&root, "bad.txt.mgx_failed_diff.txt")
+            .unwrap()
+            .contains("-nope")
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&read(&root, "bad.txt.mgx_apply_log.json").unwrap()).unwrap();
+    assert_eq!(log["hunks"][1]["status"], "not_found");
+    assert_eq!(report.files[1].artifacts.len(), 3);
+}
+
+#[test]
+fn dry_run_reports_everything_and_writes_nothing() {
+    let root = temp_root("dry");
+    write(&root, "a.txt", "a\n");
+    let before = tree(&root);
+    let diff = "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n";
+    let options = ApplyOptions {
+        dry_run: true,
+        ..ApplyOptions::default()
+    };
+    let report = apply(&root, &ChangeSet::from_diff(diff).unwrap(), &options).unwrap();
+    assert_eq!(report.status, ApplyStatus::DryRun);
+    assert_eq!(report.files[0].hunks[0].line, Some(1));
+    assert_eq!(tree(&root), before);
+}
+
+#[test]
+fn regression_backups_never_collide_and_restore_works_with_glob_characters() {
+    // Reference §5.3/§6: one-second backup names overwrote each other; `[id].tsx` could not be restored.
+    let root = temp_root("backups");
+    write(&root, "app/[id]/page.tsx", "v1\n");
+    for v in 2..=4 {
+        let changes = ChangeSet::from_files([("app/[id]/page.tsx", format!("v{v}\n"))]);
+        assert_eq!(
+            apply(&root, &changes, &ApplyOptions::default())
+                .unwrap()
+                .status,
+            ApplyStatus::Applied
+        );
+    }
+    let runs = list_backups(&root).unwrap();
+    assert_eq!(
+        runs.len(),
+        3,
+        "three runs within the same second, three backups"
+    );
+    // Undo the newest run for that one file: back to v3.
+    restore_backup(&root, &runs[0].run, Some("app/[id]/page.tsx")).unwrap();
+    assert_eq!(read(&root, "app/[id]/page.tsx").as_deref(), Some("v3\n"));
+    // Undo the oldest run: back to v1.
+    restore_backup(&root, &runs[2].run, None).unwrap();
+    assert_eq!(read(&root, "app/[id]/page.tsx").as_deref(), Some("v1\n"));
+    assert!(matches!(
+        restore_backup(&root, "nope", None),
+        Err(Error::NoSuchBackup { .. })
+    ));
+    let before = list_backups(&root).unwrap().len();
+    let removed = prune_backups(&root, 2).unwrap();
+    assert_eq!(removed.len(), before - 2);
+    assert_eq!(list_backups(&root).unwrap().len(), 2);
+}
+
+#[test]
+fn regression_creates_keep_content_and_never_overwrite_silently() {
+    // Reference §5.3: a CREATE dropped the trailing newline and overwrote an existing file without a backup.
+    let root = temp_root("create");
+    let diff = "--- /dev/null\n+++ b/n.txt\n@@ -0,0 +1,2 @@\n+a\n+b\n";
+    apply(
+        &root,
+        &ChangeSet::from_diff(diff).unwrap(),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(read(&root, "n.txt").as_deref(), Some("a\nb\n"));
+    write(&root, "n.txt", "other\n");
+    let report = apply(
+        &root,
+        &ChangeSet::from_diff(diff).unwrap(),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.status, ApplyStatus::Refused);
+    assert_eq!(read(&root, "n.txt").as_deref(), Some("other\n"));
+}
+
+#[test]
+fn deletions_check_what_they_delete() {
+    let root = temp_root("delete");
+    write(&root, "d.txt", "changed since\n");
+    let diff = "--- a/d.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-original\n";
+    let report = apply(
+        &root,
+        &ChangeSet::from_diff(diff).unwrap(),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.status, ApplyStatus::Refused);
+    assert!(read(&root, "d.txt").is_some());
+}
+
+#[test]
+fn renames_and_copies() {
+    let root = temp_root("rename");
+    write(&root, "old.rs", "fn a() {}\nfn b() {}\n");
+    let diff = "diff --git a/old.rs b/new.rs\nsimilarity index 90%\nrename from old.rs\nrename to new.rs\n--- a/old.rs\n+++ b/new.rs\n@@ -1,2 +1,2 @@\n fn a() {}\n-fn b() {}\n+fn c() {}\n";
+    assert_eq!(
+        apply(
+            &root,
+            &ChangeSet::from_diff(diff).unwrap(),
+            &ApplyOptions::default()
+        )
+        .unwrap()
+        .status,
+        ApplyStatus::Applied
+    );
+    assert_eq!(read(&root, "old.rs"), None);
+    assert_eq!(
+        read(&root, "new.rs").as_deref(),
+        Some("fn a() {}\nfn c() {}\n")
+    );
+    let copy = "diff --git a/new.rs b/copy.rs\ncopy from new.rs\ncopy to copy.rs\n";
+    assert_eq!(
+        apply(
+            &root,
+            &ChangeSet::from_diff(copy).unwrap(),
+            &ApplyOptions::default()
+        )
+        .unwrap()
+        .status,
+        ApplyStatus::Applied
+    );
+    assert_eq!(read(&root, "copy.rs"), read(&root, "new.rs"));
+}
+
+#[test]
+fn make_diff_applies_back() {
+    let root = temp_root("makediff");
+    let old = "a\nb\nc\nd\ne\nf\ng\nh\n";
+    let new = "a\nB\nc\nd\ne\nf\nG\nh\ni\n";
+    write(&root, "f.txt", old);
+    let report = apply(
+        &root,
+        &ChangeSet::from_diff(&make_diff(old, new, "f.txt")).unwrap(),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.status, ApplyStatus::Applied);
+    assert_eq!(read(&root, "f.txt").as_deref(), Some(new));
+}
