@@ -70,6 +70,27 @@ export declare class ValidationResult {
   toJSON(): any
 }
 
+/**
+ * Apply a unified diff under `root`. Throws with `code` for unusable input
+ * (`malformed_patch`, `unsafe_path`, `symlink_escape`, `binary_patch`, `io`).
+ */
+export declare function applyPatch(root: string, diff: string, options?: PatchOptions | undefined | null): PatchResult
+
+/** One file of a backup run. */
+export interface BackupFile {
+  path: string
+  /** Whether it existed before the run (`false`: the run created it). */
+  existed: boolean
+}
+
+/** The backup of one applied run. */
+export interface BackupRun {
+  run: string
+  /** Unix seconds. */
+  created: number
+  files: Array<BackupFile>
+}
+
 /** The prompt that asks a model to fix its output. */
 export declare function buildRevisionPrompt(result: ValidationResult, task: string): string
 
@@ -94,6 +115,19 @@ export interface Evidence {
   weight: number
 }
 
+/** What happened to one file. */
+export interface FileReport {
+  path: string
+  /** `create`, `write`, `modify`, `delete`, `rename` or `copy`. */
+  operation: string
+  /** `applied`, `already_applied`, `failed` or `skipped`. */
+  status: string
+  message?: string
+  hunks: Array<HunkReport>
+  /** Review artifacts written beside the file (best effort). */
+  artifacts: Array<string>
+}
+
 /** One thing validation found. */
 export interface Finding {
   /** The stable code (`missing_required_file` …). */
@@ -108,6 +142,29 @@ export interface Finding {
 
 /** The built-in stack with this id; throws `code: 'unknown_stack'` (message lists the closest ids). */
 export declare function getStack(id: string): StackSpec
+
+/** What happened to one hunk. */
+export interface HunkReport {
+  index: number
+  /**
+   * `applied`, `applied_offset`, `applied_normalized`, `applied_reduced_context`,
+   * `already_applied`, `not_found`, `ambiguous` or `conflict`.
+   */
+  status: string
+  /** The 1-based line in the original file where the hunk went. */
+  line?: number
+  offset?: number
+  /** `exact`, `ignore_cr`, `trailing_whitespace` or `indentation`. */
+  level?: string
+  fuzz: number
+  /** Ambiguous hunks: every candidate line. */
+  candidates: Array<number>
+  /** Failed hunks: the 1-based line of the nearest partial match. */
+  nearestLine?: number
+  /** Failed hunks: how many pre-image lines match there, of how many. */
+  nearestMatching?: number
+  nearestTotal?: number
+}
 
 /** The result of stack inference. */
 export interface Inference {
@@ -144,6 +201,12 @@ export interface LayoutEntry {
   description: string
 }
 
+/** Backup runs under `root`, newest first. */
+export declare function listBackups(root: string): Array<BackupRun>
+
+/** A unified diff from `old` to `new` for `path` (default `file`). */
+export declare function makeDiff(old: string, new: string, path?: string | undefined | null): string
+
 /** A parsed FILE manifest. */
 export interface Manifest {
   files: Array<ManifestFile>
@@ -166,6 +229,27 @@ export interface ManifestFile {
 /** Parse a FILE manifest. */
 export declare function parseManifest(text: string): Manifest
 
+/** How to apply a patch. */
+export interface PatchOptions {
+  /** `all_or_nothing` (default) or `best_effort`. */
+  mode?: string
+  /** Compute and report everything; write nothing. */
+  dryRun?: boolean
+  /** Keep backups under `.mgx/backups/` (default true). */
+  backup?: boolean
+}
+
+/** The result of applying a patch. */
+export interface PatchResult {
+  /** `applied`, `already_applied`, `partial`, `refused`, `dry_run` or `dry_run_refused`. */
+  status: string
+  /** Whether everything is applied (or was already there). */
+  ok: boolean
+  /** The run id when something was written (names the backups). */
+  run?: string
+  files: Array<FileReport>
+}
+
 /** Prompt material for the team. */
 export interface PromptMaterial {
   conventions: Array<string>
@@ -177,6 +261,19 @@ export interface ProseSpan {
   line: number
   endLine: number
   text: string
+}
+
+/** Keep the newest `keep` backup runs (default 5); returns the removed run ids. */
+export declare function pruneBackups(root: string, keep?: number | undefined | null): Array<string>
+
+/** Bring interrupted applies under `root` to all-old or all-new. */
+export declare function recover(root: string): Array<Recovered>
+
+/** What `recover` did with one interrupted run. */
+export interface Recovered {
+  run: string
+  /** `rolled_back` or `completed`. */
+  outcome: string
 }
 
 /** Write a manifest as text that `parseManifest` reads back to the same files. */
@@ -192,6 +289,9 @@ export interface ResolvedStack {
   /** The inference, when the stack was inferred. */
   inference?: Inference
 }
+
+/** Undo a backup run (or only `path` of it) as a new transaction. */
+export declare function restoreBackup(root: string, run: string, path?: string | undefined | null): PatchResult
 
 /** Run commands; `null` when the stack has no such step. */
 export interface RunCommands {

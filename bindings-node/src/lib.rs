@@ -5,4 +5,5 @@
 
 pub mod error;
 pub mod guardrails;
+pub mod patch;
 pub mod stacks;

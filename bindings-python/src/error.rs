@@ -16,7 +16,14 @@
 //! │   ├── MissingProjectPathError
 //! │   └── InvalidJsonError         (.line, .column)
 //! ├── MgxIOError                   (.path)
-//! └── InvalidUtf8Error             (.offset, .line)
+//! ├── InvalidUtf8Error             (.offset, .line)
+//! └── PatchError
+//!     ├── MalformedPatchError      (.line)
+//!     ├── UnsafePathError          (.path, .violation)
+//!     ├── SymlinkEscapeError       (.path)
+//!     ├── BinaryPatchError         (.path)
+//!     ├── JournalError             (.path)
+//!     └── NoSuchBackupError        (.run)
 //! ```
 //!
 //! Every instance has `.code`, the core's stable error code (`unknown_stack` …).
@@ -109,6 +116,49 @@ create_exception!(
     "Output bytes are not valid UTF-8; `.offset` and `.line` say where."
 );
 
+create_exception!(
+    mgx,
+    PatchError,
+    MgxError,
+    "A patch cannot be read or applied at all."
+);
+create_exception!(
+    mgx,
+    MalformedPatchError,
+    PatchError,
+    "The diff cannot be read at `.line`."
+);
+create_exception!(
+    mgx,
+    UnsafePathError,
+    PatchError,
+    "A path breaks the path policy; nothing was written."
+);
+create_exception!(
+    mgx,
+    SymlinkEscapeError,
+    PatchError,
+    "A path leaves the root through a symbolic link."
+);
+create_exception!(
+    mgx,
+    BinaryPatchError,
+    PatchError,
+    "The patch is binary; mgx applies text patches only."
+);
+create_exception!(
+    mgx,
+    JournalError,
+    PatchError,
+    "A journal of an interrupted apply cannot be read."
+);
+create_exception!(
+    mgx,
+    NoSuchBackupError,
+    PatchError,
+    "No backup run with this id."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("MgxError", py.get_type::<MgxError>())?;
@@ -133,6 +183,13 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InvalidJsonError", py.get_type::<InvalidJsonError>())?;
     m.add("MgxIOError", py.get_type::<MgxIOError>())?;
     m.add("InvalidUtf8Error", py.get_type::<InvalidUtf8Error>())?;
+    m.add("PatchError", py.get_type::<PatchError>())?;
+    m.add("MalformedPatchError", py.get_type::<MalformedPatchError>())?;
+    m.add("UnsafePathError", py.get_type::<UnsafePathError>())?;
+    m.add("SymlinkEscapeError", py.get_type::<SymlinkEscapeError>())?;
+    m.add("BinaryPatchError", py.get_type::<BinaryPatchError>())?;
+    m.add("JournalError", py.get_type::<JournalError>())?;
+    m.add("NoSuchBackupError", py.get_type::<NoSuchBackupError>())?;
     Ok(())
 }
 
@@ -252,4 +309,48 @@ fn with_attrs(py: Python<'_>, pyerr: PyErr, code: &str, attrs: Vec<Attr>) -> PyE
         }
     }
     pyerr
+}
+
+/// Map a patch error to its Python exception.
+pub(crate) fn patch_err(err: mgx_core::patch::Error) -> PyErr {
+    use mgx_core::patch::Error as E;
+    let message = err.to_string();
+    let code = err.code();
+    Python::attach(|py| {
+        let (pyerr, attrs): (PyErr, Vec<Attr>) = match err {
+            E::MalformedPatch { line, .. } => (
+                MalformedPatchError::new_err(message),
+                vec![("line", line.into_py_any(py))],
+            ),
+            E::UnsafePath { path, violation } => (
+                UnsafePathError::new_err(message),
+                vec![
+                    ("path", path.into_py_any(py)),
+                    ("violation", violation.code().into_py_any(py)),
+                ],
+            ),
+            E::SymlinkEscape { path } => (
+                SymlinkEscapeError::new_err(message),
+                vec![("path", path.into_py_any(py))],
+            ),
+            E::Binary { path } => (
+                BinaryPatchError::new_err(message),
+                vec![("path", path.into_py_any(py))],
+            ),
+            E::Io { path, .. } => (
+                MgxIOError::new_err(message),
+                vec![("path", path.display().to_string().into_py_any(py))],
+            ),
+            E::Journal { path, .. } => (
+                JournalError::new_err(message),
+                vec![("path", path.display().to_string().into_py_any(py))],
+            ),
+            E::NoSuchBackup { run, .. } => (
+                NoSuchBackupError::new_err(message),
+                vec![("run", run.into_py_any(py))],
+            ),
+            _ => (PatchError::new_err(message), vec![]),
+        };
+        with_attrs(py, pyerr, code, attrs)
+    })
 }

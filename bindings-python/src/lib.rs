@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod convert;
 mod error;
 mod guardrails;
+mod patch;
 mod stacks;
 
 /// The native part of the `mgx` Python package.
@@ -15,5 +16,6 @@ fn _mgx(m: &Bound<'_, PyModule>) -> PyResult<()> {
     error::register(m)?;
     stacks::register(m)?;
     guardrails::register(m)?;
+    patch::register(m)?;
     Ok(())
 }

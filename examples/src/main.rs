@@ -90,6 +90,16 @@ enum Command {
         /// The output to check (`-` for standard input).
         file: PathBuf,
     },
+    /// Apply diffs to a project, recover interrupted runs, manage backups.
+    #[command(subcommand)]
+    Patch(PatchCommand),
+    /// A unified diff between two files or two directories.
+    Diff {
+        /// The old file or directory.
+        old: PathBuf,
+        /// The new file or directory.
+        new: PathBuf,
+    },
     /// Parse a FILE manifest and show its files and prose.
     Manifest {
         /// The manifest (`-` for standard input).
@@ -98,6 +108,256 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum PatchCommand {
+    /// Apply a unified diff under a root.
+    ///
+    /// Exit codes: 0 everything applied (or was already applied); 1 best effort applied only
+    /// part; 2 refused and wrote nothing; 3 unusable input (bad diff, unsafe path, I/O).
+    Apply {
+        /// The project root.
+        #[arg(long)]
+        root: PathBuf,
+        /// The diff (`-` for standard input).
+        #[arg(long)]
+        diff: PathBuf,
+        /// Compute and report everything; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// `all-or-nothing` (default) or `best-effort`.
+        #[arg(long, default_value = "all-or-nothing")]
+        mode: String,
+        /// Remove the backups after the commit.
+        #[arg(long)]
+        no_backup: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring interrupted applies under a root to all-old or all-new.
+    Recover {
+        /// The project root.
+        #[arg(long)]
+        root: PathBuf,
+    },
+    /// List, restore or prune backups.
+    Backups {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BackupAction {
+    /// List backup runs, newest first.
+    List {
+        /// The project root.
+        #[arg(long)]
+        root: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo a run (or one file of it).
+    Restore {
+        /// The project root.
+        #[arg(long)]
+        root: PathBuf,
+        /// The run id (see `list`).
+        run: String,
+        /// Only this file.
+        #[arg(long)]
+        file: Option<String>,
+    },
+    /// Keep the newest N runs.
+    Prune {
+        /// The project root.
+        #[arg(long)]
+        root: PathBuf,
+        /// How many runs to keep.
+        #[arg(long, default_value_t = 5)]
+        keep: usize,
+    },
+}
+
+fn patch_command(command: PatchCommand) -> Result<ExitCode, String> {
+    use mgx_core::patch::{self, ApplyOptions, ApplyStatus, ChangeSet, Mode};
+    match command {
+        PatchCommand::Apply {
+            root,
+            diff,
+            dry_run,
+            mode,
+            no_backup,
+            json,
+        } => {
+            let mode = match mode.as_str() {
+                "all-or-nothing" | "all_or_nothing" => Mode::AllOrNothing,
+                "best-effort" | "best_effort" => Mode::BestEffort,
+                other => {
+                    return Ok(unusable(&format!(
+                        "unknown mode `{other}`; use all-or-nothing or best-effort"
+                    )));
+                }
+            };
+            let bytes = match read_bytes(&diff) {
+                Ok(b) => b,
+                Err(e) => return Ok(unusable(&e)),
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let changes = match ChangeSet::from_diff(&text) {
+                Ok(c) => c,
+                Err(e) => return Ok(unusable(&e.to_string())),
+            };
+            let options = ApplyOptions {
+                mode,
+                dry_run,
+                backup: !no_backup,
+            };
+            let report = match patch::apply(&root, &changes, &options) {
+                Ok(r) => r,
+                Err(e) => return Ok(unusable(&e.to_string())),
+            };
+            if json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{:?}{}",
+                    report.status,
+                    report
+                        .run
+                        .as_ref()
+                        .map(|r| format!(" (run {r})"))
+                        .unwrap_or_default()
+                );
+                for f in &report.files {
+                    println!(
+                        "  {:?} {} {}{}",
+                        f.status,
+                        f.operation,
+                        f.path,
+                        f.message
+                            .as_ref()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
+                    );
+                    for h in &f.hunks {
+                        let place = h.line.map(|l| format!(" at line {l}")).unwrap_or_default();
+                        let extra = if h.candidates.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (candidates {:?})", h.candidates)
+                        };
+                        let near = h
+                            .nearest
+                            .as_ref()
+                            .map(|n| {
+                                format!(
+                                    " (nearest: line {}, {}/{} lines match)",
+                                    n.line, n.matching, n.total
+                                )
+                            })
+                            .unwrap_or_default();
+                        println!(
+                            "    hunk {}: {:?}{place}{extra}{near}",
+                            h.index + 1,
+                            h.status
+                        );
+                    }
+                    for a in &f.artifacts {
+                        println!("    review: {a}");
+                    }
+                }
+            }
+            Ok(ExitCode::from(match report.status {
+                ApplyStatus::Applied | ApplyStatus::AlreadyApplied | ApplyStatus::DryRun => 0,
+                ApplyStatus::Partial => 1,
+                _ => 2,
+            }))
+        }
+        PatchCommand::Recover { root } => {
+            let recovered = patch::recover(&root).map_err(|e| e.to_string())?;
+            if recovered.is_empty() {
+                println!("nothing to recover");
+            }
+            for r in recovered {
+                println!("run {}: {}", r.run, r.outcome);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PatchCommand::Backups { action } => match action {
+            BackupAction::List { root, json } => {
+                let runs = patch::list_backups(&root).map_err(|e| e.to_string())?;
+                if json {
+                    print_json(&runs)?;
+                } else {
+                    for r in runs {
+                        println!("{}  {} file(s)", r.run, r.files.len());
+                        for f in r.files {
+                            println!(
+                                "    {}{}",
+                                f.path,
+                                if f.existed {
+                                    ""
+                                } else {
+                                    " (created by the run)"
+                                }
+                            );
+                        }
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            BackupAction::Restore { root, run, file } => {
+                let report = patch::restore_backup(&root, &run, file.as_deref())
+                    .map_err(|e| e.to_string())?;
+                println!("{:?}", report.status);
+                Ok(
+                    if report.status == ApplyStatus::Applied
+                        || report.status == ApplyStatus::AlreadyApplied
+                    {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    },
+                )
+            }
+            BackupAction::Prune { root, keep } => {
+                let removed = patch::prune_backups(&root, keep).map_err(|e| e.to_string())?;
+                println!("removed {} run(s)", removed.len());
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+    }
+}
+
+/// `mgx patch apply` reports unusable input with exit code 3.
+fn unusable(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(3)
+}
+
+fn diff_command(old: &PathBuf, new: &PathBuf) -> Result<ExitCode, String> {
+    if old.is_dir() && new.is_dir() {
+        let (diff, skipped) = mgx_core::patch::diff_trees(old, new).map_err(|e| e.to_string())?;
+        print!("{diff}");
+        for s in skipped {
+            eprintln!("skipped (not text): {s}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))
+    };
+    let (a, b) = (read(old)?, read(new)?);
+    let name = new
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    print!("{}", mgx_core::patch::make_diff(&a, &b, &name));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -180,6 +440,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             validate_command(&registry, stack, constraints, options, json, &file)
         }
         Command::Manifest { file, json } => manifest_command(&file, json),
+        Command::Patch(command) => patch_command(command),
+        Command::Diff { old, new } => diff_command(&old, &new),
     }
 }
 

@@ -195,3 +195,146 @@ fn manifest_lists_files_and_prose() {
     assert_eq!(v["files"][0]["fence"], "python");
     assert_eq!(v["prose"][0]["text"], "Intro");
 }
+
+#[test]
+fn patch_apply_exit_codes_backups_and_diff() {
+    let dir = std::env::temp_dir().join(format!("mgx-cli-patch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = dir.join("proj");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("f.txt"), "a\nb\nc\n").unwrap();
+    let good = temp_file(
+        "good.diff",
+        b"--- a/f.txt\n+++ b/f.txt\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n",
+    );
+    let bad = temp_file(
+        "bad.diff",
+        b"--- a/f.txt\n+++ b/f.txt\n@@ -1 +1 @@\n-zzz\n+y\n",
+    );
+    let evil = temp_file(
+        "evil.diff",
+        b"--- /dev/null\n+++ b/../escape.txt\n@@ -0,0 +1 @@\n+x\n",
+    );
+    let r = root.to_str().unwrap();
+
+    let out = mgx(&[
+        "patch",
+        "apply",
+        "--root",
+        r,
+        "--diff",
+        good.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(root.join("f.txt")).unwrap(),
+        "a\nb\nc\n"
+    );
+    let out = mgx(&[
+        "patch",
+        "apply",
+        "--root",
+        r,
+        "--diff",
+        good.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "applied");
+    assert_eq!(
+        std::fs::read_to_string(root.join("f.txt")).unwrap(),
+        "a\nB\nc\n"
+    );
+    assert_eq!(
+        mgx(&[
+            "patch",
+            "apply",
+            "--root",
+            r,
+            "--diff",
+            good.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(0),
+        "already applied"
+    );
+    assert_eq!(
+        mgx(&[
+            "patch",
+            "apply",
+            "--root",
+            r,
+            "--diff",
+            bad.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        mgx(&[
+            "patch",
+            "apply",
+            "--root",
+            r,
+            "--diff",
+            bad.to_str().unwrap(),
+            "--mode",
+            "best-effort"
+        ])
+        .status
+        .code(),
+        Some(2),
+        "nothing placed at all"
+    );
+    assert_eq!(
+        mgx(&[
+            "patch",
+            "apply",
+            "--root",
+            r,
+            "--diff",
+            evil.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(3)
+    );
+    assert!(!dir.join("escape.txt").exists());
+
+    let out = mgx(&["patch", "backups", "list", "--root", r, "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The run that changed f.txt (the newest one only wrote best-effort review artifacts).
+    let run = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["path"] == "f.txt" && f["existed"] == true)
+        })
+        .unwrap()["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        mgx(&["patch", "backups", "restore", "--root", r, &run])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("f.txt")).unwrap(),
+        "a\nb\nc\n"
+    );
+    assert!(mgx(&["patch", "recover", "--root", r]).status.success());
+
+    let out = mgx(&["diff", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert!(stdout(&out).contains("-+B"), "{}", stdout(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

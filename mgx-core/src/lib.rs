@@ -9,7 +9,7 @@
 //!
 //! - [`stacks`] — stack specs, inference and the JSON task contract (complete);
 //! - [`guardrails`] — FILE-manifest parsing and output validation (complete);
-//! - [`patch`] — a placeholder for transactional change sets.
+//! - [`patch`] — diffs, safe hunk placement and transactional change sets on disk.
 //!
 //! ```
 //! use mgx_core::stacks::{StackRegistry, TaskSpec};

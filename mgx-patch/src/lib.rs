@@ -31,7 +31,7 @@
 //! - [`apply`]: the journaled transaction — all-or-nothing or best effort, dry run, atomic
 //!   writes, backups — and [`recover`], which brings an interrupted run to all-old or all-new;
 //!   [`list_backups`], [`restore_backup`], [`prune_backups`].
-//! - [`make_diff`]: a unified diff between two texts, with `similar`.
+//! - [`make_diff`] and [`diff_trees`]: unified diffs between two texts or two trees, with `similar`.
 //!
 //! # Crate features
 //!
@@ -59,9 +59,97 @@ pub use tx::{
 /// assert!(diff.starts_with("--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@"));
 /// ```
 pub fn make_diff(old: &str, new: &str, path: &str) -> String {
+    if old == new {
+        return String::new();
+    }
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&format!("a/{path}"), &format!("b/{path}"))
         .to_string()
+}
+
+/// A unified diff between two directory trees: every file added, removed or changed, in path
+/// order, with `a/` and `b/` prefixes. Files that are not UTF-8 text are skipped (named in the
+/// result's second element).
+pub fn diff_trees(old: &std::path::Path, new: &std::path::Path) -> Result<(String, Vec<String>)> {
+    let old_files = collect_files(old)?;
+    let new_files = collect_files(new)?;
+    let mut paths: std::collections::BTreeSet<&String> = old_files.iter().collect();
+    paths.extend(new_files.iter());
+    let mut out = String::new();
+    let mut skipped = Vec::new();
+    for rel in paths {
+        let read = |root: &std::path::Path, present: bool| -> Result<Option<Option<String>>> {
+            if !present {
+                return Ok(None);
+            }
+            let path = root.join(rel);
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io { path, source })?;
+            Ok(Some(String::from_utf8(bytes).ok()))
+        };
+        let (a, b) = (
+            read(old, old_files.contains(rel))?,
+            read(new, new_files.contains(rel))?,
+        );
+        let (a, b) = match (a, b) {
+            (Some(None), _) | (_, Some(None)) => {
+                skipped.push(rel.clone());
+                continue;
+            }
+            (a, b) => (a.flatten(), b.flatten()),
+        };
+        if a == b {
+            continue;
+        }
+        let text =
+            similar::TextDiff::from_lines(a.as_deref().unwrap_or(""), b.as_deref().unwrap_or(""));
+        let header_a = if a.is_some() {
+            format!("a/{rel}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let header_b = if b.is_some() {
+            format!("b/{rel}")
+        } else {
+            "/dev/null".to_string()
+        };
+        out.push_str(
+            &text
+                .unified_diff()
+                .context_radius(3)
+                .header(&header_a, &header_b)
+                .to_string(),
+        );
+    }
+    Ok((out, skipped))
+}
+
+fn collect_files(root: &std::path::Path) -> Result<std::collections::BTreeSet<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(rel) = path.strip_prefix(root) else {
+                continue;
+            };
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            if rel == ".git" || rel == ".mgx" {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(t) if t.is_file() => {
+                    out.insert(rel);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
 }

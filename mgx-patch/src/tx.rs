@@ -81,7 +81,8 @@ pub enum ApplyStatus {
     AlreadyApplied,
     /// Best effort: some files were applied, others got review artifacts.
     Partial,
-    /// Something did not place and nothing was written (all-or-nothing, or nothing applicable).
+    /// Nothing was applied: something did not place (all-or-nothing), or nothing placed at all
+    /// (best effort, which still writes review artifacts beside the failed files).
     Refused,
     /// A dry run in which everything would apply.
     DryRun,
@@ -192,10 +193,12 @@ pub fn apply(root: &Path, changes: &ChangeSet, options: &ApplyOptions) -> Result
         });
     }
     let run = commit(&root, &writes, options.backup)?;
-    let status = if ready {
-        ApplyStatus::Applied
-    } else {
-        ApplyStatus::Partial
+    let any_applied = files.iter().any(|f| f.status == FileStatus::Applied);
+    let status = match (ready, any_applied) {
+        (true, _) => ApplyStatus::Applied,
+        (false, true) => ApplyStatus::Partial,
+        // Best effort where nothing applied: only review artifacts were written.
+        (false, false) => ApplyStatus::Refused,
     };
     Ok(ApplyReport {
         status,

@@ -237,6 +237,31 @@ def validate_output(
 ) -> ValidationResult: ...
 def build_revision_prompt(result: ValidationResult, task: str) -> str: ...
 
+class PatchResult:
+    """The result of applying a patch."""
+    @property
+    def status(self) -> Literal["applied", "already_applied", "partial", "refused", "dry_run", "dry_run_refused"]: ...
+    @property
+    def run(self) -> Optional[str]: ...
+    @property
+    def files(self) -> List[Dict[str, Any]]: ...
+    @property
+    def ok(self) -> bool: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+def apply_patch(
+    root: Union[str, "PathLike[str]"],
+    diff: str,
+    mode: Literal["all_or_nothing", "best_effort"] = "all_or_nothing",
+    dry_run: bool = False,
+    backup: bool = True,
+) -> PatchResult: ...
+def recover(root: Union[str, "PathLike[str]"]) -> List[Dict[str, str]]: ...
+def list_backups(root: Union[str, "PathLike[str]"]) -> List[Dict[str, Any]]: ...
+def restore_backup(root: Union[str, "PathLike[str]"], run: str, path: Optional[str] = None) -> PatchResult: ...
+def prune_backups(root: Union[str, "PathLike[str]"], keep: int = 5) -> List[str]: ...
+def make_diff(old: str, new: str, path: str = "file") -> str: ...
+
 def stacks() -> List[StackSpec]: ...
 def stack_ids() -> List[str]: ...
 def get_stack(id: str) -> StackSpec: ...
@@ -294,3 +319,24 @@ class MgxIOError(MgxError):
 class InvalidUtf8Error(MgxError):
     offset: int
     line: int
+
+class PatchError(MgxError): ...
+
+class MalformedPatchError(PatchError):
+    line: int
+
+class UnsafePathError(PatchError):
+    path: str
+    violation: str
+
+class SymlinkEscapeError(PatchError):
+    path: str
+
+class BinaryPatchError(PatchError):
+    path: str
+
+class JournalError(PatchError):
+    path: str
+
+class NoSuchBackupError(PatchError):
+    run: str
