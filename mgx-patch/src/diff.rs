@@ -11,6 +11,8 @@
 //! or `\`. Its counts are recomputed from the body (a mismatch with the header is a warning).
 //! A line that looks like a file header (`--- x` followed by `+++ y`) is content while the
 //! header's counts still expect lines, so removing a SQL comment `-- note` never renames a file.
+//! (A bare `@@` has no counts: there, a removed `-- x` line directly followed by an added `++ y`
+//! line cannot be told from a file header, and is read as one. Write counts to avoid it.)
 //! Binary patches are recognised and refused when applied. Prose around the diff is ignored.
 
 use std::fmt::Write as _;
@@ -307,6 +309,20 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
         }
+        if old_path.is_none() && new_path.is_none() {
+            return Err(Error::MalformedPatch {
+                line: start,
+                message: "a `diff --git` header without paths".into(),
+            });
+        }
+        // A header that names one path means that file on both sides (a creation or deletion
+        // then drops the side that does not exist).
+        if new_path.is_none() {
+            new_path.clone_from(&old_path);
+        }
+        if old_path.is_none() {
+            old_path.clone_from(&new_path);
+        }
         let mut file = FilePatch {
             old_path,
             new_path,
@@ -404,6 +420,7 @@ impl<'a> Parser<'a> {
             let mut old_left = header.old_count;
             let mut new_left = header.new_count;
             let mut last_kind: Option<LineKind> = None;
+            let mut marked: Vec<usize> = Vec::new();
             while let Some(body) = self.peek(0) {
                 let expects_more =
                     old_left.is_some_and(|n| n > 0) || new_left.is_some_and(|n| n > 0);
@@ -419,15 +436,10 @@ impl<'a> Parser<'a> {
                     Some(b'-') => LineKind::Remove,
                     Some(b'+') => LineKind::Add,
                     Some(b'\\') => {
-                        // `\ No newline at end of file` belongs to the line before it.
-                        match last_kind {
-                            Some(LineKind::Remove) => hunk.old_no_newline = true,
-                            Some(LineKind::Add) => hunk.new_no_newline = true,
-                            Some(LineKind::Context) => {
-                                hunk.old_no_newline = true;
-                                hunk.new_no_newline = true;
-                            }
-                            None => {}
+                        // `\ No newline at end of file` belongs to the line before it; whether
+                        // that line ends a side is known once the hunk is complete.
+                        if last_kind.is_some() {
+                            marked.push(hunk.lines.len() - 1);
                         }
                         self.pos += 1;
                         continue;
@@ -466,6 +478,22 @@ impl<'a> Parser<'a> {
                     line: hunk_line,
                     message: "a hunk with no lines".into(),
                 });
+            }
+            // A marker counts only after the last line of a side: the last old line (context or
+            // removed) or the last new line (context or added).
+            let last_old = hunk.lines.iter().rposition(|l| l.kind != LineKind::Add);
+            let last_new = hunk.lines.iter().rposition(|l| l.kind != LineKind::Remove);
+            for &i in &marked {
+                let ends_old = Some(i) == last_old;
+                let ends_new = Some(i) == last_new;
+                hunk.old_no_newline |= ends_old;
+                hunk.new_no_newline |= ends_new;
+                if !ends_old && !ends_new {
+                    self.patch.warnings.push(ParseWarning {
+                        line: hunk_line,
+                        message: "a `\\ No newline at end of file` marker in the middle of a hunk is ignored".into(),
+                    });
+                }
             }
             file.hunks.push(hunk);
         }
@@ -700,11 +728,16 @@ pub fn render(patch: &Patch) -> String {
             }
             FileChange::Modify => {}
         }
+        if let (Some(mode), false) = (&file.new_mode, file.change == FileChange::Create) {
+            let _ = writeln!(out, "new mode {mode}");
+        }
         if file.binary {
             let _ = writeln!(out, "Binary files a/{name_old} and b/{name_new} differ");
             continue;
         }
-        if file.hunks.is_empty() {
+        // Creations and deletions always say so with `/dev/null`, even without hunks.
+        if file.hunks.is_empty() && !matches!(file.change, FileChange::Create | FileChange::Delete)
+        {
             continue;
         }
         let _ = writeln!(
@@ -718,18 +751,24 @@ pub fn render(patch: &Patch) -> String {
             new.map_or_else(|| "/dev/null".to_string(), |p| format!("b/{p}"))
         );
         for hunk in &file.hunks {
-            let range = |start: Option<usize>, count: usize| {
-                format!(
-                    "{},{count}",
-                    start.unwrap_or(if count == 0 { 0 } else { 1 })
-                )
-            };
-            let _ = write!(
-                out,
-                "@@ -{} +{} @@",
-                range(hunk.old_start, hunk.old_count()),
-                range(hunk.new_start, hunk.new_count())
-            );
+            match (hunk.old_start, hunk.new_start) {
+                // A bare `@@` stays bare: no line numbers are invented.
+                (None, None) => out.push_str("@@ @@"),
+                (old_start, new_start) => {
+                    let range = |start: Option<usize>, count: usize| {
+                        format!(
+                            "{},{count}",
+                            start.unwrap_or(if count == 0 { 0 } else { 1 })
+                        )
+                    };
+                    let _ = write!(
+                        out,
+                        "@@ -{} +{} @@",
+                        range(old_start, hunk.old_count()),
+                        range(new_start, hunk.new_count())
+                    );
+                }
+            }
             if !hunk.section.is_empty() {
                 let _ = write!(out, " {}", hunk.section);
             }

@@ -318,7 +318,7 @@ impl<'h> Effective<'h> {
             .rev()
             .take_while(|l| l.0 == LineKind::Context)
             .count();
-        if head > lead || tail > trail || (head == 0 && tail == 0) {
+        if head > lead || tail > trail || (head == 0 && tail == 0) || head + tail >= lines.len() {
             return None;
         }
         lines.drain(..head);
@@ -361,7 +361,7 @@ impl<'h> Effective<'h> {
             .iter()
             .take_while(|l| l.0 == LineKind::Context)
             .count();
-        lead_full - lead_now
+        lead_full.saturating_sub(lead_now)
     }
 }
 

@@ -152,4 +152,28 @@ fn render_then_parse_is_the_same_patch() {
     let p = parse(text).unwrap();
     assert_eq!(p.files.len(), 2);
     assert_eq!(without_lines(parse(&render(&p)).unwrap()), without_lines(p));
+    // A one-path header of a new file: the path is the new side.
+    let p = parse("diff --git only.txt\nnew file mode 100644\n").unwrap();
+    assert_eq!(
+        (
+            p.files[0].old_path.as_deref(),
+            p.files[0].new_path.as_deref()
+        ),
+        (None, Some("only.txt"))
+    );
+    assert_eq!(without_lines(parse(&render(&p)).unwrap()), without_lines(p));
+}
+
+#[test]
+fn regression_fuzz_a_git_header_with_one_path_names_both_sides() {
+    // Found by the fuzz target: `diff --git git` left the new side empty, though not a deletion.
+    let p = parse("diff --git git\n").unwrap();
+    assert_eq!(
+        (
+            p.files[0].old_path.as_deref(),
+            p.files[0].new_path.as_deref()
+        ),
+        (Some("git"), Some("git"))
+    );
+    assert_eq!(without_lines(parse(&render(&p)).unwrap()), without_lines(p));
 }

@@ -194,3 +194,13 @@ fn line_endings_and_final_newlines() {
     );
     assert_eq!(r.content.as_deref(), Some("a\nb"), "or removes it");
 }
+
+#[test]
+fn regression_fuzz_reducing_an_all_context_hunk_does_not_underflow() {
+    // Found by the fuzz target: trimming two lines at each end of a three-line hunk panicked.
+    let r = run(
+        "x\ny\nz\n",
+        "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n b\n c\n",
+    );
+    assert_eq!(statuses(&r), [HunkStatus::NotFound]);
+}
