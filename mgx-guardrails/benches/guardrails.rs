@@ -3,6 +3,7 @@
 //! at 19–116 MB/s for parsing and 7–10 MB/s for validation.
 //!
 //! Run with `cargo bench -p mgx-guardrails --bench guardrails`.
+#![allow(clippy::panic)] // a benchmark that cannot set up should stop loudly
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::fmt::Write as _;
@@ -116,6 +117,19 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
+/// The baseline: validation in the original's style (reference §2) — a line scan for paths,
+/// then one case-insensitive regex pass over the whole output per forbidden-import rule, and a
+/// substring search per required command. It is what mgx replaces, measured in the same run.
+fn naive_validate(text: &str, forbidden: &[regex::Regex], commands: &[&str]) -> usize {
+    let paths = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("FILE:"))
+        .count();
+    let hits: usize = forbidden.iter().map(|re| re.find_iter(text).count()).sum();
+    let missing = commands.iter().filter(|c| !text.contains(*c)).count();
+    paths + hits + missing
+}
+
 fn validation(c: &mut Criterion) {
     let mut group = c.benchmark_group("validate");
     let cases: [(&str, &[&str]); 2] = [
@@ -148,6 +162,33 @@ fn validation(c: &mut Criterion) {
             });
         }
     }
+    // The original's fastapi rules: four forbidden-import regexes, two required commands.
+    let text = generate("fastapi", 200, 10_500);
+    let forbidden: Vec<regex::Regex> = [
+        r"import\s+express",
+        r"require\s*\(",
+        r"use\s+Illuminate",
+        r"from\s+django",
+    ]
+    .iter()
+    .map(|p| {
+        regex::RegexBuilder::new(p)
+            .case_insensitive(true)
+            .multi_line(true)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    })
+    .collect();
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("fastapi_naive_regex_per_rule_baseline", |b| {
+        b.iter(|| {
+            black_box(naive_validate(
+                black_box(&text),
+                &forbidden,
+                &["uvicorn", "pytest"],
+            ))
+        })
+    });
     group.finish();
 }
 

@@ -10,8 +10,8 @@
 //!    not all place gets review artifacts beside it — `<file>.mgx_new` (the hunks that placed),
 //!    `<file>.mgx_failed_diff.txt` and `<file>.mgx_apply_log.json` — the original untouched.
 //! 4. The commit writes a journal under `<root>/.mgx/journal/` (`staging`), stages every new
-//!    content in a temporary file beside its target (fsync), copies every original to
-//!    `<root>/.mgx/backups/<run>/` (fsync), marks the journal `prepared`, renames the temporary
+//!    content in a temporary file beside its target (fsync), links (or copies, with fsync) every
+//!    original into `<root>/.mgx/backups/<run>/`, marks the journal `prepared`, renames the temporary
 //!    files over their targets and removes deleted files, then marks the journal `committed`
 //!    and removes it. Each journal update is itself an atomic rename.
 //!
@@ -645,8 +645,13 @@ fn stage_and_commit(
         if let Some(parent) = to.parent() {
             fs::create_dir_all(parent).map_err(Error::io(parent))?;
         }
-        let bytes = fs::read(root.join(&entry.path)).map_err(Error::io(root.join(&entry.path)))?;
-        write_synced(&to, &bytes)?;
+        let from = root.join(&entry.path);
+        // A hard link keeps the original's inode alive after the rename replaces its name: no
+        // copy and no data fsync. Where links are not possible, copy with fsync.
+        if fs::hard_link(&from, &to).is_err() {
+            let bytes = fs::read(&from).map_err(Error::io(&from))?;
+            write_synced(&to, &bytes)?;
+        }
         crash_point(step);
     }
     let meta = BackupRun {
