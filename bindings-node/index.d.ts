@@ -237,6 +237,8 @@ export interface PatchOptions {
   dryRun?: boolean
   /** Keep backups under `.mgx/backups/` (default true). */
   backup?: boolean
+  /** Flush to disk before the commit (default true); without it a power loss may lose the apply. */
+  fsync?: boolean
 }
 
 /** The result of applying a patch. */

@@ -123,6 +123,8 @@ pub struct PatchOptions {
     pub dry_run: Option<bool>,
     /// Keep backups under `.mgx/backups/` (default true).
     pub backup: Option<bool>,
+    /// Flush to disk before the commit (default true); without it a power loss may lose the apply.
+    pub fsync: Option<bool>,
 }
 
 /// Apply a unified diff under `root`. Throws with `code` for unusable input
@@ -137,6 +139,7 @@ pub fn apply_patch(
         mode: None,
         dry_run: None,
         backup: None,
+        fsync: None,
     });
     let mode = match options
         .mode
@@ -157,6 +160,7 @@ pub fn apply_patch(
         mode,
         dry_run: options.dry_run.unwrap_or(false),
         backup: options.backup.unwrap_or(true),
+        fsync: options.fsync.unwrap_or(true),
     };
     let changes = core::ChangeSet::from_diff(&diff).map_err(patch_err)?;
     core::apply(std::path::Path::new(&root), &changes, &options)

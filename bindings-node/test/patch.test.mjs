@@ -24,7 +24,7 @@ test('applyPatch, dry run and backups', () => {
   assert.equal(result.files[0].hunks[0].status, 'applied_offset');
   assert.equal(result.files[0].hunks[0].line, 3);
   assert.equal(readFileSync(join(root, 'app.py'), 'utf8'), 'import os\n\ndef f():\n    return 2\n');
-  assert.equal(mgx.applyPatch(root, DIFF).status, 'already_applied');
+  assert.equal(mgx.applyPatch(root, DIFF, { fsync: false }).status, 'already_applied');
 
   const runs = mgx.listBackups(root);
   assert.deepEqual(runs.map((r) => r.run), [result.run]);

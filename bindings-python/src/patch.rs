@@ -60,7 +60,7 @@ impl PyPatchResult {
 
 /// Apply a unified diff under `root`: `mode` is `"all_or_nothing"` (default) or `"best_effort"`.
 #[pyfunction]
-#[pyo3(signature = (root, diff, mode = "all_or_nothing", dry_run = false, backup = true))]
+#[pyo3(signature = (root, diff, mode = "all_or_nothing", dry_run = false, backup = true, fsync = true))]
 fn apply_patch(
     py: Python<'_>,
     root: PathBuf,
@@ -68,6 +68,7 @@ fn apply_patch(
     mode: &str,
     dry_run: bool,
     backup: bool,
+    fsync: bool,
 ) -> PyResult<PyPatchResult> {
     let mode = match mode.replace('-', "_").as_str() {
         "all_or_nothing" => core::Mode::AllOrNothing,
@@ -82,6 +83,7 @@ fn apply_patch(
         mode,
         dry_run,
         backup,
+        fsync,
     };
     let result = py.detach(|| {
         core::ChangeSet::from_diff(diff).and_then(|changes| core::apply(&root, &changes, &options))

@@ -18,7 +18,7 @@ def test_apply_patch_and_backups(tmp_path):
     hunk = result.files[0]["hunks"][0]
     assert hunk["status"] == "applied_offset" and hunk["line"] == 3
     assert (tmp_path / "app.py").read_text() == "import os\n\ndef f():\n    return 2\n"
-    assert mgx.apply_patch(tmp_path, DIFF).status == "already_applied"
+    assert mgx.apply_patch(tmp_path, DIFF, fsync=False).status == "already_applied"
 
     runs = mgx.list_backups(tmp_path)
     assert [r["run"] for r in runs] == [result.run]

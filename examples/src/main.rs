@@ -132,6 +132,10 @@ enum PatchCommand {
         /// Remove the backups after the commit.
         #[arg(long)]
         no_backup: bool,
+        /// Skip fsync: still atomic and recoverable if the process dies, but a power loss may
+        /// lose the apply.
+        #[arg(long)]
+        no_fsync: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -191,6 +195,7 @@ fn patch_command(command: PatchCommand) -> Result<ExitCode, String> {
             dry_run,
             mode,
             no_backup,
+            no_fsync,
             json,
         } => {
             let mode = match mode.as_str() {
@@ -215,6 +220,7 @@ fn patch_command(command: PatchCommand) -> Result<ExitCode, String> {
                 mode,
                 dry_run,
                 backup: !no_backup,
+                fsync: !no_fsync,
             };
             let report = match patch::apply(&root, &changes, &options) {
                 Ok(r) => r,

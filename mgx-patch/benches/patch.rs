@@ -134,6 +134,20 @@ fn bench_case(
             BatchSize::PerIteration,
         )
     });
+    group.bench_function("mgx_apply_on_disk_no_fsync", |b| {
+        b.iter_batched(
+            || write_files(&scratch, &files),
+            |()| {
+                let options = ApplyOptions {
+                    backup: false,
+                    fsync: false,
+                    ..ApplyOptions::default()
+                };
+                black_box(mgx_patch::apply(&scratch, &changes, &options).unwrap())
+            },
+            BatchSize::PerIteration,
+        )
+    });
     if gnu {
         group.bench_function("gnu_patch_on_disk", |b| {
             b.iter_batched(

@@ -9,15 +9,16 @@
 //!    ready. In [`Mode::BestEffort`] the ready files are written, and each file whose hunks did
 //!    not all place gets review artifacts beside it — `<file>.mgx_new` (the hunks that placed),
 //!    `<file>.mgx_failed_diff.txt` and `<file>.mgx_apply_log.json` — the original untouched.
-//! 4. The commit writes a journal under `<root>/.mgx/journal/` (`staging`), stages every new
+//! 4. The transaction writes a journal under `<root>/.mgx/journal/` (`staging`), stages every new
 //!    content in a temporary file beside its target (fsync), links (or copies, with fsync) every
 //!    original into `<root>/.mgx/backups/<run>/`, marks the journal `prepared`, renames the temporary
 //!    files over their targets and removes deleted files, then marks the journal `committed`
 //!    and removes it. Each journal update is itself an atomic rename.
 //!
 //! If the process dies anywhere in between, [`recover`] finds the journal and brings the tree
-//! back to all-old (a `staging` or `prepared` run is rolled back from its backups) or all-new (a
-//! `committed` run is finished). Backups are named by run id (time, process, sequence) and never
+//! back to all-old: a run whose journal still exists is rolled back from its backups (a run
+//! whose journal is gone has committed: all-new). With [`ApplyOptions::fsync`] off, the same
+//! holds for a killed process; only a power loss may then lose the run. Backups are named by run id (time, process, sequence) and never
 //! collide; they can be listed, restored by file or by run, and pruned.
 
 use std::collections::BTreeSet;
@@ -58,6 +59,9 @@ pub struct ApplyOptions {
     /// it, backups still exist while the transaction runs (recovery needs them) and are removed
     /// after the commit.
     pub backup: bool,
+    /// Flush to disk (fsync) before the commit point (default). Without it the apply is still
+    /// atomic and recoverable when the process dies, but a power loss may lose it.
+    pub fsync: bool,
 }
 
 impl Default for ApplyOptions {
@@ -66,6 +70,7 @@ impl Default for ApplyOptions {
             mode: Mode::AllOrNothing,
             dry_run: false,
             backup: true,
+            fsync: true,
         }
     }
 }
@@ -192,7 +197,7 @@ pub fn apply(root: &Path, changes: &ChangeSet, options: &ApplyOptions) -> Result
             files,
         });
     }
-    let run = commit(&root, &writes, options.backup)?;
+    let run = commit(&root, &writes, options.backup, options.fsync)?;
     let any_applied = files.iter().any(|f| f.status == FileStatus::Applied);
     let status = match (ready, any_applied) {
         (true, _) => ApplyStatus::Applied,
@@ -333,6 +338,18 @@ fn plan(root: &Path, changes: &ChangeSet) -> Result<Vec<Planned>> {
                 }),
             },
             Operation::Modify { hunks, diff, .. } => match &current {
+                // `diff -N` writes a new file as additions to an empty one, not as /dev/null.
+                None if !hunks.is_empty() && hunks.iter().all(|h| h.old_count() == 0) => {
+                    let placement = place("", hunks);
+                    report.hunks = placement.hunks.clone();
+                    match placement.content {
+                        Some(content) => writes.push(Write {
+                            path: path.clone(),
+                            content: Some(content),
+                        }),
+                        None => fail(&mut report, format!("`{path}` does not exist")),
+                    }
+                }
                 None => fail(&mut report, format!("`{path}` does not exist")),
                 Some(original) => {
                     let placement = place(original, hunks);
@@ -523,32 +540,36 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
-/// Write `bytes` to `path` through a temporary file and a rename, with fsync.
-fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Write `bytes` to `path` through a temporary file and a rename (with fsync when asked).
+fn atomic_write(path: &Path, bytes: &[u8], fsync: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let temp = dir.join(format!(".{name}.mgx-write-{}", new_run_id()));
-    write_synced(&temp, bytes)?;
+    write_file(&temp, bytes, fsync)?;
     fs::rename(&temp, path).map_err(Error::io(path))?;
-    sync_dir(dir);
+    if fsync {
+        sync_dir(dir);
+    }
     Ok(())
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_file(path: &Path, bytes: &[u8], fsync: bool) -> Result<()> {
     let mut f = fs::File::create(path).map_err(Error::io(path))?;
     f.write_all(bytes).map_err(Error::io(path))?;
-    f.sync_all().map_err(Error::io(path))?;
+    if fsync {
+        f.sync_all().map_err(Error::io(path))?;
+    }
     Ok(())
 }
 
-fn save_journal(root: &Path, journal: &Journal) -> Result<()> {
+fn save_journal(root: &Path, journal: &Journal, fsync: bool) -> Result<()> {
     let dir = journal_dir(root);
     fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
     let bytes = serde_json::to_vec_pretty(journal).map_err(|e| Error::Journal {
         path: dir.clone(),
         message: e.to_string(),
     })?;
-    atomic_write(&dir.join(format!("{}.json", journal.run)), &bytes)
+    atomic_write(&dir.join(format!("{}.json", journal.run)), &bytes, fsync)
 }
 
 /// Crash points for the crash test: `MGX_PATCH_CRASH_AT=<n>` aborts the process at the n-th
@@ -568,7 +589,7 @@ fn crash_point(step: &AtomicU64) {
 #[cfg(not(any(test, feature = "crash-points")))]
 fn crash_point(_step: &AtomicU64) {}
 
-fn commit(root: &Path, writes: &[Write], keep_backups: bool) -> Result<String> {
+fn commit(root: &Path, writes: &[Write], keep_backups: bool, fsync: bool) -> Result<String> {
     let run = new_run_id();
     let step = AtomicU64::new(0);
     let mut journal = Journal {
@@ -604,9 +625,11 @@ fn commit(root: &Path, writes: &[Write], keep_backups: bool) -> Result<String> {
             }
         }
     }
-    save_journal(root, &journal)?;
+    // The staging journal needs no fsync: a killed process keeps the page cache, and after a
+    // power loss a run that never got to `prepared` has changed no file (only temporary ones).
+    save_journal(root, &journal, false)?;
     crash_point(&step);
-    let result = stage_and_commit(root, writes, &mut journal, &step);
+    let result = stage_and_commit(root, writes, &mut journal, &step, fsync);
     if let Err(e) = result {
         // Roll back what was done; the journal says how.
         let _ = recover_run(root, &journal_dir(root).join(format!("{run}.json")));
@@ -628,6 +651,7 @@ fn stage_and_commit(
     writes: &[Write],
     journal: &mut Journal,
     step: &AtomicU64,
+    fsync: bool,
 ) -> Result<()> {
     for d in &journal.created_dirs {
         let dir = root.join(d);
@@ -635,7 +659,7 @@ fn stage_and_commit(
     }
     for (w, entry) in writes.iter().zip(&journal.entries) {
         if let (Some(content), Some(temp)) = (&w.content, &entry.temp) {
-            write_synced(&root.join(temp), content.as_bytes())?;
+            write_file(&root.join(temp), content.as_bytes(), fsync)?;
             crash_point(step);
         }
     }
@@ -650,7 +674,7 @@ fn stage_and_commit(
         // copy and no data fsync. Where links are not possible, copy with fsync.
         if fs::hard_link(&from, &to).is_err() {
             let bytes = fs::read(&from).map_err(Error::io(&from))?;
-            write_synced(&to, &bytes)?;
+            write_file(&to, &bytes, fsync)?;
         }
         crash_point(step);
     }
@@ -669,12 +693,14 @@ fn stage_and_commit(
     let meta_path = backup_dir(root, &journal.run).join("run.json");
     fs::create_dir_all(backup_dir(root, &journal.run))
         .map_err(Error::io(backup_dir(root, &journal.run)))?;
-    write_synced(
+    // Listing metadata only: recovery works from the journal.
+    write_file(
         &meta_path,
         &serde_json::to_vec_pretty(&meta).unwrap_or_default(),
+        false,
     )?;
     journal.state = State::Prepared;
-    save_journal(root, journal)?;
+    save_journal(root, journal, fsync)?;
     crash_point(step);
     for entry in &journal.entries {
         let target = root.join(&entry.path);
@@ -702,24 +728,26 @@ fn stage_and_commit(
                 .to_path_buf(),
         );
     }
-    for d in dirs {
-        sync_dir(&d);
+    if fsync {
+        for d in dirs {
+            sync_dir(&d);
+        }
     }
-    journal.state = State::Committed;
-    save_journal(root, journal)?;
-    crash_point(step);
-    finish(root, journal)
+    // Removing the journal is the commit: a crash before it rolls back to all-old.
+    finish(root, journal, fsync)
 }
 
-/// After a commit: drop the backups if they are not kept, then the journal.
-fn finish(root: &Path, journal: &Journal) -> Result<()> {
+/// After a commit: remove the journal, then drop the backups if they are not kept.
+fn finish(root: &Path, journal: &Journal, fsync: bool) -> Result<()> {
+    let path = journal_dir(root).join(format!("{}.json", journal.run));
+    fs::remove_file(&path).map_err(Error::io(&path))?;
+    if fsync {
+        sync_dir(&journal_dir(root));
+    }
     if !journal.keep_backups {
         let dir = backup_dir(root, &journal.run);
         let _ = fs::remove_dir_all(&dir);
     }
-    let path = journal_dir(root).join(format!("{}.json", journal.run));
-    fs::remove_file(&path).map_err(Error::io(&path))?;
-    sync_dir(&journal_dir(root));
     Ok(())
 }
 
@@ -779,7 +807,7 @@ fn recover_run(root: &Path, path: &Path) -> Result<Recovered> {
         message: format!("{e}; the tree may be mixed: restore from `.mgx/backups/`"),
     })?;
     if journal.state == State::Committed {
-        finish(root, &journal)?;
+        finish(root, &journal, true)?;
         return Ok(Recovered {
             run: journal.run,
             outcome: "completed".into(),
@@ -795,7 +823,7 @@ fn recover_run(root: &Path, path: &Path) -> Result<Recovered> {
                 if let Some(parent) = target.parent() {
                     fs::create_dir_all(parent).map_err(Error::io(parent))?;
                 }
-                atomic_write(&target, &bytes)?;
+                atomic_write(&target, &bytes, true)?;
             } else {
                 match fs::remove_file(&target) {
                     Ok(()) => {}

@@ -329,3 +329,18 @@ fn make_diff_applies_back() {
     assert_eq!(report.status, ApplyStatus::Applied);
     assert_eq!(read(&root, "f.txt").as_deref(), Some(new));
 }
+
+#[test]
+fn diff_minus_n_creations_apply() {
+    // `diff -ruN old new` writes a new file as additions to an empty file with an epoch timestamp.
+    let root = temp_root("diffn");
+    let diff = "diff -ruN old/n.txt new/n.txt\n--- old/n.txt\t1970-01-01 00:00:00.000000000 +0000\n+++ new/n.txt\t2024-01-01 00:00:00.000000000 +0000\n@@ -0,0 +1,2 @@\n+a\n+b\n";
+    let report = apply(
+        &root,
+        &ChangeSet::from_diff(diff).unwrap(),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.status, ApplyStatus::Applied, "{report:?}");
+    assert_eq!(read(&root, "n.txt").as_deref(), Some("a\nb\n"));
+}

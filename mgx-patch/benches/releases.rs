@@ -1,0 +1,139 @@
+//! Real-world diffs between consecutive releases of registry packages (made by
+//! `benches/fetch-releases.sh`), applied by mgx-patch and by GNU patch in the same run, after
+//! checking that both produce exactly the next release.
+//!
+//! Run with `bash mgx-patch/benches/fetch-releases.sh && cargo bench -p mgx-patch --bench releases`.
+//! Without the downloaded data the bench says so and measures nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark that cannot set up should stop loudly
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use mgx_patch::{ApplyOptions, ApplyStatus, ChangeSet};
+
+fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if rel == ".mgx" {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let _ = fs::remove_dir_all(to);
+    for (rel, bytes) in files(from) {
+        let p = to.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, bytes).unwrap();
+    }
+    fs::create_dir_all(to).unwrap();
+}
+
+fn gnu_patch(root: &Path, diff: &Path) {
+    let status = Command::new("patch")
+        .args(["-p1", "--quiet", "--forward", "--batch", "-E", "-d"])
+        .arg(root)
+        .stdin(fs::File::open(diff).unwrap())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn benches(c: &mut Criterion) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release-diffs");
+    let Ok(entries) = fs::read_dir(&data) else {
+        eprintln!(
+            "no release diffs under {}: run mgx-patch/benches/fetch-releases.sh first",
+            data.display()
+        );
+        return;
+    };
+    let mut cases: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("change.diff").exists())
+        .collect();
+    cases.sort();
+    let scratch = std::env::temp_dir().join(format!("mgx-releases-{}", std::process::id()));
+    let mut group = c.benchmark_group("releases");
+    group.sample_size(20);
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let diff_path = case.join("change.diff");
+        let diff = fs::read_to_string(&diff_path).unwrap();
+        let changes = ChangeSet::from_diff(&diff).unwrap();
+        let expected = files(&case.join("expected"));
+        let options = ApplyOptions {
+            backup: false,
+            ..ApplyOptions::default()
+        };
+        // Both tools must produce exactly the next release.
+        copy_tree(&case.join("old"), &scratch);
+        let report = mgx_patch::apply(&scratch, &changes, &options).unwrap();
+        assert_eq!(report.status, ApplyStatus::Applied, "{name}: {report:?}");
+        assert!(
+            files(&scratch) == expected,
+            "{name}: mgx-patch did not produce the next release"
+        );
+        copy_tree(&case.join("old"), &scratch);
+        gnu_patch(&scratch, &diff_path);
+        assert!(
+            files(&scratch) == expected,
+            "{name}: GNU patch did not produce the next release"
+        );
+        eprintln!(
+            "{name}: {} files, {} hunks, {} KB of diff",
+            changes.operations.len(),
+            diff.matches("\n@@").count(),
+            diff.len() / 1024
+        );
+
+        group.bench_function(format!("{name}/mgx_apply_on_disk"), |b| {
+            b.iter_batched(
+                || copy_tree(&case.join("old"), &scratch),
+                |()| mgx_patch::apply(&scratch, &changes, &options).unwrap(),
+                BatchSize::PerIteration,
+            )
+        });
+        let fast = ApplyOptions {
+            fsync: false,
+            ..options.clone()
+        };
+        group.bench_function(format!("{name}/mgx_apply_on_disk_no_fsync"), |b| {
+            b.iter_batched(
+                || copy_tree(&case.join("old"), &scratch),
+                |()| mgx_patch::apply(&scratch, &changes, &fast).unwrap(),
+                BatchSize::PerIteration,
+            )
+        });
+        group.bench_function(format!("{name}/gnu_patch_on_disk"), |b| {
+            b.iter_batched(
+                || copy_tree(&case.join("old"), &scratch),
+                |()| gnu_patch(&scratch, &diff_path),
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+    let _ = fs::remove_dir_all(&scratch);
+}
+
+criterion_group!(group, benches);
+criterion_main!(group);
