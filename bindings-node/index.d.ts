@@ -237,7 +237,7 @@ export interface PatchOptions {
   dryRun?: boolean
   /** Keep backups under `.mgx/backups/` (default true). */
   backup?: boolean
-  /** Flush to disk before the commit (default true); without it a power loss may lose the apply. */
+  /** Flush to disk before the commit (default true); without it a power loss may leave part of the apply. */
   fsync?: boolean
 }
 

@@ -123,7 +123,7 @@ pub struct PatchOptions {
     pub dry_run: Option<bool>,
     /// Keep backups under `.mgx/backups/` (default true).
     pub backup: Option<bool>,
-    /// Flush to disk before the commit (default true); without it a power loss may lose the apply.
+    /// Flush to disk before the commit (default true); without it a power loss may leave part of the apply.
     pub fsync: Option<bool>,
 }
 

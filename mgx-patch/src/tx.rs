@@ -9,17 +9,27 @@
 //!    ready. In [`Mode::BestEffort`] the ready files are written, and each file whose hunks did
 //!    not all place gets review artifacts beside it — `<file>.mgx_new` (the hunks that placed),
 //!    `<file>.mgx_failed_diff.txt` and `<file>.mgx_apply_log.json` — the original untouched.
-//! 4. The transaction writes a journal under `<root>/.mgx/journal/` (`staging`), stages every new
-//!    content in a temporary file beside its target (fsync), links (or copies, with fsync) every
-//!    original into `<root>/.mgx/backups/<run>/`, marks the journal `prepared`, renames the temporary
-//!    files over their targets and removes deleted files, then marks the journal `committed`
-//!    and removes it. Each journal update is itself an atomic rename.
+//! 4. The transaction writes its journal once under `<root>/.mgx/journal/`, stages every new
+//!    content in a temporary file beside its target, hard-links (or copies) every original into
+//!    `<root>/.mgx/backups/` as `<run>.<n>`, renames the temporary files over their targets and
+//!    removes deleted files. The commit point is the journal leaving the journal directory: it
+//!    becomes the backup's record `<run>.json` (or is removed, with the backups, when they are
+//!    not kept).
 //!
-//! If the process dies anywhere in between, [`recover`] finds the journal and brings the tree
-//! back to all-old: a run whose journal still exists is rolled back from its backups (a run
-//! whose journal is gone has committed: all-new). With [`ApplyOptions::fsync`] off, the same
-//! holds for a killed process; only a power loss may then lose the run. Backups are named by run id (time, process, sequence) and never
-//! collide; they can be listed, restored by file or by run, and pruned.
+//! If the process dies anywhere before the commit point, [`recover`] finds the journal and
+//! brings the tree back to all-old, reading from the file system which step each file reached
+//! (a temporary file still present was never renamed; every backup exists before the first
+//! rename). A run whose journal is gone has committed: all-new.
+//!
+//! With [`ApplyOptions::fsync`] on (the default) the journal, the staged files and the backups
+//! reach the disk before the first rename, and the renamed-into directories before the commit
+//! point, so the same holds after a power loss. With it off, the guarantee covers a killed
+//! process only: after a power loss the tree may hold part of the run.
+//!
+//! Cost: a run creates one journal and one temporary file per written file, and no directory
+//! (after the first run in a project, which creates `.mgx/journal/` and `.mgx/backups/`);
+//! backups are links. Backups are named by run id (time, process, sequence) and never collide;
+//! they can be listed, restored by file or by run, and pruned.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -60,7 +70,8 @@ pub struct ApplyOptions {
     /// after the commit.
     pub backup: bool,
     /// Flush to disk (fsync) before the commit point (default). Without it the apply is still
-    /// atomic and recoverable when the process dies, but a power loss may lose it.
+    /// atomic and recoverable when the process dies, but after a power loss the tree may hold
+    /// part of the run.
     pub fsync: bool,
 }
 
@@ -476,35 +487,35 @@ fn review_artifacts(path: &str, partial: String, diff: &str, report: &FileReport
 // ---------------------------------------------------------------------------------------------
 // The transaction
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum State {
-    Staging,
-    Prepared,
-    Committed,
-}
-
+/// One target of a run, as the journal records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     /// The target, relative to the root.
     path: String,
     /// The staged new content (relative), or `None` for a deletion.
     temp: Option<String>,
-    /// Whether the target existed before (its backup is under the run's backup directory).
+    /// Whether the target existed before (its backup is `<backup dir>/<index>`).
     existed: bool,
 }
 
+/// The journal of a run. Written once, before anything else, and never updated: what happened
+/// to each entry is read back from the file system (is its temporary file still there? is its
+/// backup?). When backups are kept, the journal becomes the backup's `run.json` at the commit,
+/// so its fields are a superset of [`BackupRun`]'s.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Journal {
     version: u32,
     run: String,
-    state: State,
+    /// When the run started (Unix seconds).
+    created: u64,
     /// Whether backups are kept after the commit.
     keep_backups: bool,
-    entries: Vec<Entry>,
+    files: Vec<Entry>,
     /// Directories the run created, parents first.
     created_dirs: Vec<String>,
 }
+
+const JOURNAL_VERSION: u32 = 2;
 
 const MGX_DIR: &str = ".mgx";
 
@@ -512,8 +523,31 @@ fn journal_dir(root: &Path) -> PathBuf {
     root.join(MGX_DIR).join("journal")
 }
 
-fn backup_dir(root: &Path, run: &str) -> PathBuf {
-    root.join(MGX_DIR).join("backups").join(run)
+fn journal_path(root: &Path, run: &str) -> PathBuf {
+    journal_dir(root).join(format!("{run}.json"))
+}
+
+fn backups_dir(root: &Path) -> PathBuf {
+    root.join(MGX_DIR).join("backups")
+}
+
+/// Where the backup of the `index`-th file of a run lives. Backups are flat — `<run>.<index>`
+/// beside the run's record `<run>.json`, which maps indices to paths — so a run creates no
+/// directory: on ext4 a new directory costs several times a new file.
+fn backup_file(root: &Path, run: &str, index: usize) -> PathBuf {
+    backups_dir(root).join(format!("{run}.{index}"))
+}
+
+/// The record of a kept backup run (the run's journal, renamed at the commit).
+fn backup_record(root: &Path, run: &str) -> PathBuf {
+    backups_dir(root).join(format!("{run}.json"))
+}
+
+/// Remove a run's backup files (not its record), given which of its files existed.
+fn remove_backup_files(root: &Path, run: &str, existed: impl Iterator<Item = bool>) {
+    for (index, _) in existed.enumerate().filter(|&(_, existed)| existed) {
+        let _ = fs::remove_file(backup_file(root, run, index));
+    }
 }
 
 fn new_run_id() -> String {
@@ -540,19 +574,6 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
-/// Write `bytes` to `path` through a temporary file and a rename (with fsync when asked).
-fn atomic_write(path: &Path, bytes: &[u8], fsync: bool) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let temp = dir.join(format!(".{name}.mgx-write-{}", new_run_id()));
-    write_file(&temp, bytes, fsync)?;
-    fs::rename(&temp, path).map_err(Error::io(path))?;
-    if fsync {
-        sync_dir(dir);
-    }
-    Ok(())
-}
-
 fn write_file(path: &Path, bytes: &[u8], fsync: bool) -> Result<()> {
     let mut f = fs::File::create(path).map_err(Error::io(path))?;
     f.write_all(bytes).map_err(Error::io(path))?;
@@ -562,14 +583,15 @@ fn write_file(path: &Path, bytes: &[u8], fsync: bool) -> Result<()> {
     Ok(())
 }
 
-fn save_journal(root: &Path, journal: &Journal, fsync: bool) -> Result<()> {
-    let dir = journal_dir(root);
-    fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
-    let bytes = serde_json::to_vec_pretty(journal).map_err(|e| Error::Journal {
-        path: dir.clone(),
-        message: e.to_string(),
-    })?;
-    atomic_write(&dir.join(format!("{}.json", journal.run)), &bytes, fsync)
+fn remove_if_present(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
 }
 
 /// Crash points for the crash test: `MGX_PATCH_CRASH_AT=<n>` aborts the process at the n-th
@@ -593,17 +615,17 @@ fn commit(root: &Path, writes: &[Write], keep_backups: bool, fsync: bool) -> Res
     let run = new_run_id();
     let step = AtomicU64::new(0);
     let mut journal = Journal {
-        version: 1,
+        version: JOURNAL_VERSION,
         run: run.clone(),
-        state: State::Staging,
+        created: now_secs(),
         keep_backups,
-        entries: Vec::new(),
+        files: Vec::new(),
         created_dirs: Vec::new(),
     };
     for w in writes {
         let target = root.join(&w.path);
         let temp = w.content.as_ref().map(|_| temp_name(&w.path, &run));
-        journal.entries.push(Entry {
+        journal.files.push(Entry {
             path: w.path.clone(),
             temp,
             existed: target.exists(),
@@ -625,14 +647,26 @@ fn commit(root: &Path, writes: &[Write], keep_backups: bool, fsync: bool) -> Res
             }
         }
     }
-    // The staging journal needs no fsync: a killed process keeps the page cache, and after a
-    // power loss a run that never got to `prepared` has changed no file (only temporary ones).
-    save_journal(root, &journal, false)?;
+    // The journal is written once, in place: until it is complete nothing else has been
+    // touched, so a torn journal can only describe a run that changed nothing (see `recover`).
+    let dir = journal_dir(root);
+    fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+    let bytes = serde_json::to_vec_pretty(&journal).map_err(|e| Error::Journal {
+        path: dir.clone(),
+        message: e.to_string(),
+    })?;
+    let path = journal_path(root, &run);
+    write_file(&path, &bytes, fsync)?;
+    if fsync {
+        sync_dir(&dir);
+    }
     crash_point(&step);
-    let result = stage_and_commit(root, writes, &mut journal, &step, fsync);
-    if let Err(e) = result {
-        // Roll back what was done; the journal says how.
-        let _ = recover_run(root, &journal_dir(root).join(format!("{run}.json")));
+    if let Err(e) = stage_and_commit(root, writes, &journal, &step, fsync) {
+        // Roll back what was done; the journal and the file system say how. If that fails
+        // too, the journal stays for `recover`.
+        if recover_run(root, &journal).is_ok() {
+            let _ = fs::remove_file(&path);
+        }
         return Err(e);
     }
     Ok(run)
@@ -646,10 +680,13 @@ fn temp_name(path: &str, run: &str) -> String {
     format!("{dir}.{name}.mgx-tmp-{run}")
 }
 
+/// Stage every new content beside its target, back up every original, then rename. The order
+/// is what recovery relies on: all temporary files exist before the first backup, and all
+/// backups exist before the first rename.
 fn stage_and_commit(
     root: &Path,
     writes: &[Write],
-    journal: &mut Journal,
+    journal: &Journal,
     step: &AtomicU64,
     fsync: bool,
 ) -> Result<()> {
@@ -657,18 +694,16 @@ fn stage_and_commit(
         let dir = root.join(d);
         fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
     }
-    for (w, entry) in writes.iter().zip(&journal.entries) {
+    for (w, entry) in writes.iter().zip(&journal.files) {
         if let (Some(content), Some(temp)) = (&w.content, &entry.temp) {
             write_file(&root.join(temp), content.as_bytes(), fsync)?;
             crash_point(step);
         }
     }
-    let backups = backup_dir(root, &journal.run).join("files");
-    for entry in journal.entries.iter().filter(|e| e.existed) {
-        let to = backups.join(&entry.path);
-        if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent).map_err(Error::io(parent))?;
-        }
+    let backups = backups_dir(root);
+    fs::create_dir_all(&backups).map_err(Error::io(&backups))?;
+    for (index, entry) in journal.files.iter().enumerate().filter(|(_, e)| e.existed) {
+        let to = backup_file(root, &journal.run, index);
         let from = root.join(&entry.path);
         // A hard link keeps the original's inode alive after the rename replaces its name: no
         // copy and no data fsync. Where links are not possible, copy with fsync.
@@ -678,75 +713,47 @@ fn stage_and_commit(
         }
         crash_point(step);
     }
-    let meta = BackupRun {
-        run: journal.run.clone(),
-        created: now_secs(),
-        files: journal
-            .entries
-            .iter()
-            .map(|e| BackupFile {
-                path: e.path.clone(),
-                existed: e.existed,
-            })
-            .collect(),
-    };
-    let meta_path = backup_dir(root, &journal.run).join("run.json");
-    fs::create_dir_all(backup_dir(root, &journal.run))
-        .map_err(Error::io(backup_dir(root, &journal.run)))?;
-    // Listing metadata only: recovery works from the journal.
-    write_file(
-        &meta_path,
-        &serde_json::to_vec_pretty(&meta).unwrap_or_default(),
-        false,
-    )?;
-    journal.state = State::Prepared;
-    save_journal(root, journal, fsync)?;
+    if fsync {
+        // Staged files are synced one by one; the links become durable with their directory.
+        sync_dir(&backups);
+    }
     crash_point(step);
-    for entry in &journal.entries {
+    for entry in &journal.files {
         let target = root.join(&entry.path);
         match &entry.temp {
             Some(temp) => fs::rename(root.join(temp), &target).map_err(Error::io(&target))?,
-            None => match fs::remove_file(&target) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(Error::Io {
-                        path: target,
-                        source: e,
-                    });
-                }
-            },
+            None => remove_if_present(&target)?,
         }
         crash_point(step);
     }
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    for entry in &journal.entries {
-        dirs.insert(
-            root.join(&entry.path)
-                .parent()
-                .unwrap_or(root)
-                .to_path_buf(),
-        );
-    }
     if fsync {
+        let dirs: BTreeSet<&Path> = journal
+            .files
+            .iter()
+            .map(|e| Path::new(&e.path).parent().unwrap_or(Path::new("")))
+            .collect();
         for d in dirs {
-            sync_dir(&d);
+            sync_dir(&root.join(d));
         }
     }
-    // Removing the journal is the commit: a crash before it rolls back to all-old.
     finish(root, journal, fsync)
 }
 
-/// After a commit: remove the journal, then drop the backups if they are not kept.
+/// The commit point: the journal leaves the journal directory — renamed to the backup's
+/// `run.json` when backups are kept, removed otherwise (and the backups with it).
 fn finish(root: &Path, journal: &Journal, fsync: bool) -> Result<()> {
-    let path = journal_dir(root).join(format!("{}.json", journal.run));
-    fs::remove_file(&path).map_err(Error::io(&path))?;
+    let path = journal_path(root, &journal.run);
+    if journal.keep_backups {
+        let to = backup_record(root, &journal.run);
+        fs::rename(&path, &to).map_err(Error::io(&path))?;
+    } else {
+        fs::remove_file(&path).map_err(Error::io(&path))?;
+    }
     if fsync {
         sync_dir(&journal_dir(root));
     }
     if !journal.keep_backups {
-        let dir = backup_dir(root, &journal.run);
-        let _ = fs::remove_dir_all(&dir);
+        remove_backup_files(root, &journal.run, journal.files.iter().map(|e| e.existed));
     }
     Ok(())
 }
@@ -762,12 +769,12 @@ fn now_secs() -> u64 {
 pub struct Recovered {
     /// The run id.
     pub run: String,
-    /// `rolled_back` (the tree is as before the run) or `completed` (as after it).
+    /// `rolled_back`: the tree is as before the run.
     pub outcome: String,
 }
 
-/// Bring every interrupted run under `root` to all-old or all-new: runs that had not committed
-/// are rolled back from their backups; committed runs are finished. Idempotent.
+/// Bring every interrupted run under `root` back to all-old: a run whose journal is still in
+/// `.mgx/journal/` had not committed and is rolled back from its backups. Idempotent.
 pub fn recover(root: &Path) -> Result<Vec<Recovered>> {
     let root = fs::canonicalize(root).map_err(Error::io(root))?;
     let dir = journal_dir(&root);
@@ -787,71 +794,74 @@ pub fn recover(root: &Path) -> Result<Vec<Recovered>> {
     journals.sort();
     let mut out = Vec::new();
     for path in journals {
-        out.push(recover_run(&root, &path)?);
-    }
-    // Temporary files of journal updates that died before their rename.
-    if let Ok(entries) = fs::read_dir(&dir) {
-        for e in entries.flatten() {
-            if e.file_name().to_string_lossy().contains(".mgx-write-") {
-                let _ = fs::remove_file(e.path());
+        let bytes = fs::read(&path).map_err(Error::io(&path))?;
+        let run = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match serde_json::from_slice::<Journal>(&bytes) {
+            Ok(journal) if journal.version == JOURNAL_VERSION => recover_run(&root, &journal)?,
+            Ok(journal) => {
+                return Err(Error::Journal {
+                    path,
+                    message: format!(
+                        "journal version {} is not {JOURNAL_VERSION}: recover it with the mgx \
+                         version that wrote it",
+                        journal.version
+                    ),
+                });
             }
+            // Written before anything else and in one piece otherwise: an unreadable journal
+            // belongs to a run that died while writing it, before it touched any file.
+            Err(_) => {}
         }
+        fs::remove_file(&path).map_err(Error::io(&path))?;
+        out.push(Recovered {
+            run,
+            outcome: "rolled_back".into(),
+        });
+    }
+    if !out.is_empty() {
+        sync_dir(&dir);
     }
     Ok(out)
 }
 
-fn recover_run(root: &Path, path: &Path) -> Result<Recovered> {
-    let bytes = fs::read(path).map_err(Error::io(path))?;
-    let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| Error::Journal {
-        path: path.to_path_buf(),
-        message: format!("{e}; the tree may be mixed: restore from `.mgx/backups/`"),
-    })?;
-    if journal.state == State::Committed {
-        finish(root, &journal, true)?;
-        return Ok(Recovered {
-            run: journal.run,
-            outcome: "completed".into(),
-        });
-    }
-    let backups = backup_dir(root, &journal.run).join("files");
-    for entry in &journal.entries {
+/// Roll one run back, entry by entry, from what is on disk. A temporary file that still exists
+/// was never renamed: its target is old. One that is gone was renamed — or never written, and
+/// then no backup exists either, because every temporary file is written before the first
+/// backup and every backup before the first rename. So: restore from the backup where one
+/// exists and the temporary file does not; delete what the run created. Safe to repeat.
+fn recover_run(root: &Path, journal: &Journal) -> Result<()> {
+    for (index, entry) in journal.files.iter().enumerate() {
         let target = root.join(&entry.path);
-        if journal.state == State::Prepared {
-            if entry.existed {
-                let bytes = fs::read(backups.join(&entry.path))
-                    .map_err(Error::io(backups.join(&entry.path)))?;
+        let staged = entry
+            .temp
+            .as_ref()
+            .is_some_and(|t| root.join(t).symlink_metadata().is_ok());
+        if !staged {
+            let backup = backup_file(root, &journal.run, index);
+            if entry.existed && backup.symlink_metadata().is_ok() {
                 if let Some(parent) = target.parent() {
                     fs::create_dir_all(parent).map_err(Error::io(parent))?;
                 }
-                atomic_write(&target, &bytes, true)?;
-            } else {
-                match fs::remove_file(&target) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(Error::Io {
-                            path: target,
-                            source: e,
-                        });
-                    }
-                }
+                // The backup is the original inode (or a synced copy): moving it back is
+                // atomic and makes a repeated recovery a no-op for this entry.
+                fs::rename(&backup, &target).map_err(Error::io(&target))?;
+            } else if !entry.existed && entry.temp.is_some() {
+                remove_if_present(&target)?;
             }
         }
         if let Some(temp) = &entry.temp {
-            let _ = fs::remove_file(root.join(temp));
+            remove_if_present(&root.join(temp))?;
         }
     }
     for d in journal.created_dirs.iter().rev() {
         // Only directories the run created and that are empty again.
         let _ = fs::remove_dir(root.join(d));
     }
-    let _ = fs::remove_dir_all(backup_dir(root, &journal.run));
-    fs::remove_file(path).map_err(Error::io(path))?;
-    sync_dir(&journal_dir(root));
-    Ok(Recovered {
-        run: journal.run,
-        outcome: "rolled_back".into(),
-    })
+    remove_backup_files(root, &journal.run, journal.files.iter().map(|e| e.existed));
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -880,7 +890,7 @@ pub struct BackupRun {
 
 /// Every backup run under `root`, newest first.
 pub fn list_backups(root: &Path) -> Result<Vec<BackupRun>> {
-    let dir = root.join(MGX_DIR).join("backups");
+    let dir = backups_dir(root);
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -893,8 +903,9 @@ pub fn list_backups(root: &Path) -> Result<Vec<BackupRun>> {
     };
     let mut runs = Vec::new();
     for e in entries.flatten() {
-        let meta = e.path().join("run.json");
-        if let Ok(bytes) = fs::read(&meta)
+        let meta = e.path();
+        if meta.extension().is_some_and(|x| x == "json")
+            && let Ok(bytes) = fs::read(&meta)
             && let Ok(run) = serde_json::from_slice::<BackupRun>(&bytes)
         {
             runs.push(run);
@@ -915,15 +926,15 @@ pub fn restore_backup(root: &Path, run: &str, path: Option<&str>) -> Result<Appl
         });
     };
     let wanted = path.map(paths::normalize);
-    let files_dir = backup_dir(root, run).join("files");
     let mut changes = ChangeSet::default();
-    for f in backup
+    for (index, f) in backup
         .files
         .iter()
-        .filter(|f| wanted.as_deref().is_none_or(|w| w == f.path))
+        .enumerate()
+        .filter(|(_, f)| wanted.as_deref().is_none_or(|w| w == f.path))
     {
         if f.existed {
-            let content = read_text(&files_dir.join(&f.path))?.unwrap_or_default();
+            let content = read_text(&backup_file(root, run, index))?.unwrap_or_default();
             changes.operations.push(Operation::Write {
                 path: f.path.clone(),
                 content,
@@ -949,8 +960,9 @@ pub fn prune_backups(root: &Path, keep: usize) -> Result<Vec<String>> {
     let runs = list_backups(root)?;
     let mut removed = Vec::new();
     for run in runs.into_iter().skip(keep) {
-        let dir = backup_dir(root, &run.run);
-        fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
+        remove_backup_files(root, &run.run, run.files.iter().map(|f| f.existed));
+        let record = backup_record(root, &run.run);
+        fs::remove_file(&record).map_err(Error::io(&record))?;
         removed.push(run.run);
     }
     Ok(removed)

@@ -239,7 +239,25 @@ fn regression_backups_never_collide_and_restore_works_with_glob_characters() {
     let before = list_backups(&root).unwrap().len();
     let removed = prune_backups(&root, 2).unwrap();
     assert_eq!(removed.len(), before - 2);
-    assert_eq!(list_backups(&root).unwrap().len(), 2);
+    let kept = list_backups(&root).unwrap();
+    assert_eq!(kept.len(), 2);
+    // Pruning removes a run's files with its record: what is left is exactly the kept runs'
+    // records and the backups of the files that existed before them.
+    let mut left: Vec<String> = fs::read_dir(root.join(".mgx/backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut expected: Vec<String> = kept
+        .iter()
+        .flat_map(|r| {
+            let files = r.files.iter().enumerate().filter(|(_, f)| f.existed);
+            std::iter::once(format!("{}.json", r.run))
+                .chain(files.map(|(i, _)| format!("{}.{i}", r.run)))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(left, expected);
 }
 
 #[test]
@@ -343,4 +361,35 @@ fn diff_minus_n_creations_apply() {
     .unwrap();
     assert_eq!(report.status, ApplyStatus::Applied, "{report:?}");
     assert_eq!(read(&root, "n.txt").as_deref(), Some("a\nb\n"));
+}
+
+#[test]
+fn a_journal_torn_while_being_written_is_discarded_and_the_tree_kept() {
+    // The journal is written before anything else, so a torn one belongs to a run that died
+    // before touching a file: recovery drops it and leaves the tree alone.
+    let root = temp_root("torn-journal");
+    fs::write(root.join("a.txt"), "old\n").unwrap();
+    let journal = root.join(".mgx/journal");
+    fs::create_dir_all(&journal).unwrap();
+    fs::write(
+        journal.join("1-2-3-4.json"),
+        "{\"version\": 2, \"run\": \"1-2",
+    )
+    .unwrap();
+    let recovered = mgx_patch::recover(&root).unwrap();
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(recovered[0].run, "1-2-3-4");
+    assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "old\n");
+    assert!(mgx_patch::recover(&root).unwrap().is_empty());
+
+    // A journal of another format version is not guessed at.
+    fs::write(
+        journal.join("5-6-7-8.json"),
+        r#"{"version": 1, "run": "5-6-7-8", "created": 0, "keep_backups": true, "files": [], "created_dirs": []}"#,
+    )
+    .unwrap();
+    match mgx_patch::recover(&root) {
+        Err(Error::Journal { message, .. }) => assert!(message.contains("version 1"), "{message}"),
+        other => panic!("{other:?}"),
+    }
 }

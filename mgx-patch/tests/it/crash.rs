@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mgx_patch::{ChangeSet, Operation, recover};
+use mgx_patch::{ChangeSet, Operation, list_backups, recover, restore_backup};
 
 const CHILD: &str = env!("CARGO_BIN_EXE_mgx-patch-crash-child");
 
@@ -121,6 +121,17 @@ fn check(
     );
     // Recovery is idempotent.
     assert!(recover(root).unwrap().is_empty());
+    // A committed run left exactly its backup; a rolled-back one left none.
+    let runs = list_backups(root).unwrap();
+    assert_eq!(runs.len(), usize::from(!is_old), "{trial}: {runs:?}");
+    if let Some(run) = runs.first() {
+        // ...and that backup brings back every old file.
+        restore_backup(root, &run.run, None).unwrap();
+        assert!(
+            &snapshot(root) == old,
+            "{trial}: the backup does not restore the old tree"
+        );
+    }
     is_old
 }
 
@@ -137,7 +148,9 @@ fn a_killed_apply_always_recovers_to_all_old_or_all_new() {
     assert!(status.success());
     let new = snapshot(&root);
     assert_ne!(old, new);
-    let points = 1 + 26 + 26 + 1 + 32 + 1;
+    // The journal, 26 staged files (20 replaced, 6 created), 26 backups (20 replaced, 6
+    // deleted), the backups made durable, 32 renames or deletions.
+    let points = 1 + 26 + 26 + 1 + 32;
 
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
