@@ -9,7 +9,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark that cannot set up should stop loudly
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,25 +16,9 @@ use std::process::{Command, Stdio};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mgx_patch::{ApplyOptions, ApplyStatus, ChangeSet};
 
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if rel == ".mgx" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
+#[path = "../tests/it/tree.rs"]
+mod tree;
+use tree::snapshot as files;
 
 /// Make `to` a copy of `from`, keeping `to/.mgx/` if present: the measured case is a project
 /// mgx has patched before, whose `.mgx/journal/` and `.mgx/backups/` already exist (the first

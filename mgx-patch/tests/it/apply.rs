@@ -1,6 +1,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::tree::snapshot;
 use mgx_patch::{
     ApplyOptions, ApplyStatus, ChangeSet, Error, FileStatus, Mode, apply, list_backups, make_diff,
     prune_backups, restore_backup,
@@ -27,28 +28,6 @@ fn read(root: &Path, path: &str) -> Option<String> {
     fs::read_to_string(root.join(path)).ok()
 }
 
-/// Every file under `root` outside `.mgx/`, with its content.
-fn tree(root: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if rel == ".mgx" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((rel, fs::read_to_string(&p).unwrap_or_default()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn a_multi_file_diff_applies_atomically_with_backups() {
     let root = temp_root("multi");
@@ -69,7 +48,7 @@ fn a_multi_file_diff_applies_atomically_with_backups() {
     assert_eq!(backups.len(), 1);
     assert_eq!(Some(backups[0].run.clone()), report.run);
     // No temporary files or journals are left behind.
-    assert!(tree(&root).iter().all(|(p, _)| !p.contains(".mgx-tmp-")));
+    assert!(snapshot(&root).keys().all(|p| !p.contains(".mgx-tmp-")));
     assert!(
         fs::read_dir(root.join(".mgx/journal"))
             .unwrap()
@@ -92,7 +71,7 @@ fn regression_all_or_nothing_writes_nothing_and_leaves_no_created_files() {
     // Reference §5.4: rollback left files created earlier in the set behind.
     let root = temp_root("aon");
     write(&root, "a.txt", "a\n");
-    let before = tree(&root);
+    let before = snapshot(&root);
     let diff = "--- /dev/null\n+++ b/created.txt\n@@ -0,0 +1 @@\n+new\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-not there\n+x\n";
     let report = apply(
         &root,
@@ -103,7 +82,7 @@ fn regression_all_or_nothing_writes_nothing_and_leaves_no_created_files() {
     assert_eq!(report.status, ApplyStatus::Refused);
     assert_eq!(report.files[0].status, FileStatus::Skipped);
     assert_eq!(report.files[1].status, FileStatus::Failed);
-    assert_eq!(tree(&root), before);
+    assert_eq!(snapshot(&root), before);
     assert!(
         !root.join(".mgx").exists(),
         "a refused change set leaves no trace"
@@ -194,7 +173,7 @@ fn best_effort_writes_what_places_and_leaves_review_artifacts() {
 fn dry_run_reports_everything_and_writes_nothing() {
     let root = temp_root("dry");
     write(&root, "a.txt", "a\n");
-    let before = tree(&root);
+    let before = snapshot(&root);
     let diff = "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n";
     let options = ApplyOptions {
         dry_run: true,
@@ -203,7 +182,7 @@ fn dry_run_reports_everything_and_writes_nothing() {
     let report = apply(&root, &ChangeSet::from_diff(diff).unwrap(), &options).unwrap();
     assert_eq!(report.status, ApplyStatus::DryRun);
     assert_eq!(report.files[0].hunks[0].line, Some(1));
-    assert_eq!(tree(&root), before);
+    assert_eq!(snapshot(&root), before);
 }
 
 #[test]

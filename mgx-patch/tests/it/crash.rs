@@ -9,30 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::tree::snapshot;
 use mgx_patch::{ChangeSet, Operation, list_backups, recover, restore_backup};
 
 const CHILD: &str = env!("CARGO_BIN_EXE_mgx-patch-crash-child");
-
-/// Every file under `root` except `.mgx/`.
-fn snapshot(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if rel == ".mgx" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(rel, fs::read_to_string(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 /// A project of 20 files, and a change set that replaces 20 files, creates 6 (in new
 /// directories) and deletes 6.
@@ -98,8 +78,8 @@ fn spawn(root: &Path, changes: &str, crash_at: Option<u64>) -> std::process::Chi
 
 fn check(
     root: &Path,
-    old: &BTreeMap<String, String>,
-    new: &BTreeMap<String, String>,
+    old: &BTreeMap<String, Vec<u8>>,
+    new: &BTreeMap<String, Vec<u8>>,
     trial: &str,
 ) -> bool {
     let recovered = recover(root).unwrap();

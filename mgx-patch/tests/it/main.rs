@@ -16,3 +16,5 @@ mod parse;
 mod place;
 /// Laws: apply(a, diff(a, b)) == b.
 mod properties;
+/// Reading a tree back (shared with `benches/releases.rs`).
+mod tree;
