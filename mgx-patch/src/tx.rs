@@ -783,7 +783,7 @@ pub fn recover(root: &Path) -> Result<Vec<Recovered>> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => {
             return Err(Error::Io {
                 path: dir,
@@ -824,7 +824,29 @@ pub fn recover(root: &Path) -> Result<Vec<Recovered>> {
     if !out.is_empty() {
         sync_dir(&dir);
     }
+    remove_orphan_backups(&root);
     Ok(out)
+}
+
+/// A run without kept backups removes its journal (the commit) before its backup files; one
+/// that died in between leaves `<run>.<n>` files with neither a record nor a journal. They
+/// hold nothing anyone can restore: remove them.
+fn remove_orphan_backups(root: &Path) {
+    let Ok(entries) = fs::read_dir(backups_dir(root)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((run, index)) = name.rsplit_once('.') else {
+            continue;
+        };
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if !backup_record(root, run).exists() && !journal_path(root, run).exists() {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Roll one run back, entry by entry, from what is on disk. A temporary file that still exists

@@ -372,3 +372,25 @@ fn a_journal_torn_while_being_written_is_discarded_and_the_tree_kept() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn recover_removes_backups_left_by_a_run_that_died_after_its_commit() {
+    // Without kept backups the journal goes first (the commit), the backup files after it.
+    let root = temp_root("orphans");
+    fs::write(root.join("a.txt"), "new\n").unwrap();
+    let backups = root.join(".mgx/backups");
+    fs::create_dir_all(&backups).unwrap();
+    fs::write(backups.join("1-2-3-4.0"), "old\n").unwrap();
+    // A kept run's files stay.
+    fs::write(backups.join("5-6-7-8.0"), "old\n").unwrap();
+    fs::write(
+        backups.join("5-6-7-8.json"),
+        r#"{"run": "5-6-7-8", "created": 0, "files": [{"path": "a.txt", "existed": true}]}"#,
+    )
+    .unwrap();
+    assert!(mgx_patch::recover(&root).unwrap().is_empty());
+    assert!(!backups.join("1-2-3-4.0").exists());
+    assert!(backups.join("5-6-7-8.0").exists());
+    assert_eq!(list_backups(&root).unwrap().len(), 1);
+    assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "new\n");
+}
