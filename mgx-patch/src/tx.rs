@@ -656,7 +656,11 @@ fn commit(root: &Path, writes: &[Write], keep_backups: bool, fsync: bool) -> Res
         message: e.to_string(),
     })?;
     let path = journal_path(root, &run);
-    write_file(&path, &bytes, fsync)?;
+    if let Err(e) = write_file(&path, &bytes, fsync) {
+        // Nothing else was touched: a journal that could not be written is dropped.
+        let _ = fs::remove_file(&path);
+        return Err(e);
+    }
     if fsync {
         sync_dir(&dir);
     }
