@@ -44,7 +44,7 @@ use mgx_stacks::paths;
 
 use crate::changeset::{ChangeSet, Operation};
 use crate::error::{Error, Result};
-use crate::place::{HunkReport, place};
+use crate::place::{HunkReport, Placement, place};
 
 /// All-or-nothing, or best effort.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -372,18 +372,7 @@ fn plan(root: &Path, changes: &ChangeSet) -> Result<Vec<Planned>> {
                             content: Some(new),
                         }),
                         None => {
-                            let failed =
-                                placement.hunks.iter().filter(|h| !h.status.is_ok()).count();
-                            fail(
-                                &mut report,
-                                format!("{failed} of {} hunks did not place", hunks.len()),
-                            );
-                            artifacts = Some(review_artifacts(
-                                &path,
-                                placement.partial.unwrap_or_default(),
-                                diff,
-                                &report,
-                            ));
+                            artifacts = Some(unplaced(&mut report, &path, placement, diff));
                         }
                     }
                 }
@@ -426,18 +415,7 @@ fn plan(root: &Path, changes: &ChangeSet) -> Result<Vec<Planned>> {
                                 }
                             }
                             None => {
-                                let failed =
-                                    placement.hunks.iter().filter(|h| !h.status.is_ok()).count();
-                                fail(
-                                    &mut report,
-                                    format!("{failed} of {} hunks did not place", hunks.len()),
-                                );
-                                artifacts = Some(review_artifacts(
-                                    &path,
-                                    placement.partial.unwrap_or_default(),
-                                    diff,
-                                    &report,
-                                ));
+                                artifacts = Some(unplaced(&mut report, &path, placement, diff));
                             }
                         }
                     }
@@ -460,6 +438,18 @@ fn plan(root: &Path, changes: &ChangeSet) -> Result<Vec<Planned>> {
 fn same_text(a: &str, b: &str) -> bool {
     let norm = |s: &str| s.replace("\r\n", "\n").trim_end_matches('\n').to_string();
     norm(a) == norm(b)
+}
+
+/// A file whose hunks did not all place: mark its report failed and return its review
+/// artifacts (the original stays untouched).
+fn unplaced(report: &mut FileReport, path: &str, placement: Placement, diff: &str) -> Vec<Write> {
+    let failed = placement.hunks.iter().filter(|h| !h.status.is_ok()).count();
+    report.status = FileStatus::Failed;
+    report.message = Some(format!(
+        "{failed} of {} hunks did not place",
+        placement.hunks.len()
+    ));
+    review_artifacts(path, placement.partial.unwrap_or_default(), diff, report)
 }
 
 fn review_artifacts(path: &str, partial: String, diff: &str, report: &FileReport) -> Vec<Write> {
