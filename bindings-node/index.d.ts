@@ -148,7 +148,7 @@ export interface HunkReport {
   index: number
   /**
    * `applied`, `applied_offset`, `applied_normalized`, `applied_reduced_context`,
-   * `already_applied`, `not_found`, `ambiguous` or `conflict`.
+   * `already_applied`, `not_found`, `ambiguous`, `maybe_applied` or `conflict`.
    */
   status: string
   /** The 1-based line in the original file where the hunk went. */
@@ -157,8 +157,10 @@ export interface HunkReport {
   /** `exact`, `ignore_cr`, `trailing_whitespace` or `indentation`. */
   level?: string
   fuzz: number
-  /** Ambiguous hunks: every candidate line. */
+  /** Ambiguous hunks: every line where the pre-image starts. */
   candidates: Array<number>
+  /** Hunks whose change may already be there: every line where the post-image starts. */
+  alreadyAt: Array<number>
   /** Failed hunks: the 1-based line of the nearest partial match. */
   nearestLine?: number
   /** Failed hunks: how many pre-image lines match there, of how many. */

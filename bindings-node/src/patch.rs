@@ -25,7 +25,7 @@ fn name<T: serde::Serialize>(value: T) -> String {
 pub struct HunkReport {
     pub index: u32,
     /// `applied`, `applied_offset`, `applied_normalized`, `applied_reduced_context`,
-    /// `already_applied`, `not_found`, `ambiguous` or `conflict`.
+    /// `already_applied`, `not_found`, `ambiguous`, `maybe_applied` or `conflict`.
     pub status: String,
     /// The 1-based line in the original file where the hunk went.
     pub line: Option<u32>,
@@ -33,8 +33,10 @@ pub struct HunkReport {
     /// `exact`, `ignore_cr`, `trailing_whitespace` or `indentation`.
     pub level: Option<String>,
     pub fuzz: u32,
-    /// Ambiguous hunks: every candidate line.
+    /// Ambiguous hunks: every line where the pre-image starts.
     pub candidates: Vec<u32>,
+    /// Hunks whose change may already be there: every line where the post-image starts.
+    pub already_at: Vec<u32>,
     /// Failed hunks: the 1-based line of the nearest partial match.
     pub nearest_line: Option<u32>,
     /// Failed hunks: how many pre-image lines match there, of how many.
@@ -102,6 +104,7 @@ impl From<core::ApplyReport> for PatchResult {
                             level: h.level.map(name),
                             fuzz: n(h.fuzz),
                             candidates: h.candidates.into_iter().map(n).collect(),
+                            already_at: h.already_at.into_iter().map(n).collect(),
                             nearest_line: h.nearest.as_ref().map(|m| n(m.line)),
                             nearest_matching: h.nearest.as_ref().map(|m| n(m.matching)),
                             nearest_total: h.nearest.as_ref().map(|m| n(m.total)),

@@ -60,3 +60,15 @@ test('makeDiff applies back', () => {
   assert.equal(mgx.applyPatch(root, diff).ok, true);
   assert.equal(readFileSync(join(root, 'f.txt'), 'utf8'), newText);
 });
+
+test('a hunk that may already be applied is refused with both sets of lines', () => {
+  const root = mkdtempSync(join(tmpdir(), 'mgx-patch-'));
+  const text = 'x\nx\na\nb\nnew\nc\nx\nx\nx\na\nb\nc\n';
+  writeFileSync(join(root, 'f.txt'), text);
+  const result = mgx.applyPatch(root, '--- a/f.txt\n+++ b/f.txt\n@@ -5,3 +5,4 @@\n a\n b\n+new\n c\n');
+  assert.equal(result.status, 'refused');
+  const hunk = result.files[0].hunks[0];
+  assert.equal(hunk.status, 'maybe_applied');
+  assert.deepEqual([hunk.candidates, hunk.alreadyAt], [[10], [3]]);
+  assert.equal(readFileSync(join(root, 'f.txt'), 'utf8'), text);
+});

@@ -43,6 +43,17 @@ def test_refusal_and_best_effort(tmp_path):
         mgx.apply_patch(tmp_path, bad, mode="sometimes")
 
 
+def test_a_hunk_that_may_already_be_applied_is_refused(tmp_path):
+    text = "x\nx\na\nb\nnew\nc\nx\nx\nx\na\nb\nc\n"
+    (tmp_path / "f.txt").write_text(text)
+    result = mgx.apply_patch(tmp_path, "--- a/f.txt\n+++ b/f.txt\n@@ -5,3 +5,4 @@\n a\n b\n+new\n c\n")
+    assert result.status == "refused"
+    hunk = result.files[0]["hunks"][0]
+    assert hunk["status"] == "maybe_applied"
+    assert (hunk["candidates"], hunk["already_at"]) == ([10], [3])
+    assert (tmp_path / "f.txt").read_text() == text
+
+
 def test_errors_are_typed(tmp_path):
     with pytest.raises(mgx.UnsafePathError) as info:
         mgx.apply_patch(tmp_path, "--- /dev/null\n+++ b/../x.txt\n@@ -0,0 +1 @@\n+x\n")

@@ -251,11 +251,13 @@ fn patch_command(command: PatchCommand) -> Result<ExitCode, String> {
                     );
                     for h in &f.hunks {
                         let place = h.line.map(|l| format!(" at line {l}")).unwrap_or_default();
-                        let extra = if h.candidates.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (candidates {:?})", h.candidates)
-                        };
+                        let mut extra = String::new();
+                        if !h.candidates.is_empty() {
+                            extra.push_str(&format!(" (candidates {:?})", h.candidates));
+                        }
+                        if !h.already_at.is_empty() {
+                            extra.push_str(&format!(" (already at {:?})", h.already_at));
+                        }
                         let near = h
                             .nearest
                             .as_ref()

@@ -1,8 +1,14 @@
 //! Real-world diffs between consecutive releases of registry packages (made by
 //! `benches/fetch-releases.sh`), applied by mgx-patch and by GNU patch in the same run, after
-//! checking that both produce exactly the next release. Both sides parse the diff and patch the
+//! checking that both produce exactly the next release (and that mgx-patch, applying the diff
+//! again, reports it already applied and writes nothing). Both sides parse the diff and patch the
 //! tree in the measured time; GNU patch also pays for starting a process, mgx-patch is a
 //! library call (the CLI figures are in `benches/README.md`).
+//!
+//! Each iteration starts from a project at rest: the old release is copied once, and between
+//! iterations only the files the diff touches are put back (rewriting all of a 1,000-file tree
+//! each time would leave the file system busy writing it back while the tools run, and the
+//! figures would measure that).
 //!
 //! Run with `bash mgx-patch/benches/fetch-releases.sh && cargo bench -p mgx-patch --bench releases`.
 //! Without the downloaded data the bench says so and measures nothing.
@@ -14,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use mgx_patch::{ApplyOptions, ApplyStatus, ChangeSet};
+use mgx_patch::{ApplyOptions, ApplyStatus, ChangeSet, Operation};
 
 #[path = "../tests/it/tree.rs"]
 mod tree;
@@ -43,6 +49,23 @@ fn copy_tree(from: &Path, to: &Path) {
         fs::write(p, bytes).unwrap();
     }
     fs::create_dir_all(to).unwrap();
+}
+
+/// Put back the old release's version of every path the diff touches (removing paths the old
+/// release does not have, and any `.orig`/`.rej` GNU patch may leave beside them).
+fn restore(old: &Path, to: &Path, touched: &[String]) {
+    for rel in touched {
+        let target = to.join(rel);
+        match fs::read(old.join(rel)) {
+            Ok(bytes) => fs::write(&target, bytes).unwrap(),
+            Err(_) => {
+                let _ = fs::remove_file(&target);
+            }
+        }
+        for extra in [".orig", ".rej"] {
+            let _ = fs::remove_file(to.join(format!("{rel}{extra}")));
+        }
+    }
 }
 
 fn gnu_patch(root: &Path, diff: &Path) {
@@ -80,6 +103,14 @@ fn benches(c: &mut Criterion) {
         let diff = fs::read_to_string(&diff_path).unwrap();
         let changes = ChangeSet::from_diff(&diff).unwrap();
         let expected = files(&case.join("expected"));
+        let old = case.join("old");
+        let mut touched: Vec<String> = Vec::new();
+        for op in &changes.operations {
+            touched.push(op.path().to_string());
+            if let Operation::Rename { from, .. } = op {
+                touched.push(from.clone());
+            }
+        }
         let options = ApplyOptions {
             backup: false,
             ..ApplyOptions::default()
@@ -92,7 +123,22 @@ fn benches(c: &mut Criterion) {
             files(&scratch) == expected,
             "{name}: mgx-patch did not produce the next release"
         );
-        copy_tree(&case.join("old"), &scratch);
+        // Applied again to the next release, the diff changes nothing.
+        let again = mgx_patch::apply(&scratch, &changes, &options).unwrap();
+        assert_eq!(
+            again.status,
+            ApplyStatus::AlreadyApplied,
+            "{name}: re-applied: {again:?}"
+        );
+        assert!(
+            files(&scratch) == expected,
+            "{name}: re-applying changed the tree"
+        );
+        restore(&old, &scratch, &touched);
+        assert!(
+            files(&scratch) == files(&old),
+            "{name}: restore is incomplete"
+        );
         gnu_patch(&scratch, &diff_path);
         assert!(
             files(&scratch) == expected,
@@ -107,7 +153,7 @@ fn benches(c: &mut Criterion) {
 
         group.bench_function(format!("{name}/mgx_apply_on_disk"), |b| {
             b.iter_batched(
-                || copy_tree(&case.join("old"), &scratch),
+                || restore(&old, &scratch, &touched),
                 |()| {
                     let changes = ChangeSet::from_diff(&diff).unwrap();
                     mgx_patch::apply(&scratch, &changes, &options).unwrap()
@@ -121,7 +167,7 @@ fn benches(c: &mut Criterion) {
         };
         group.bench_function(format!("{name}/mgx_apply_on_disk_no_fsync"), |b| {
             b.iter_batched(
-                || copy_tree(&case.join("old"), &scratch),
+                || restore(&old, &scratch, &touched),
                 |()| {
                     let changes = ChangeSet::from_diff(&diff).unwrap();
                     mgx_patch::apply(&scratch, &changes, &fast).unwrap()
@@ -131,7 +177,7 @@ fn benches(c: &mut Criterion) {
         });
         group.bench_function(format!("{name}/gnu_patch_on_disk"), |b| {
             b.iter_batched(
-                || copy_tree(&case.join("old"), &scratch),
+                || restore(&old, &scratch, &touched),
                 |()| gnu_patch(&scratch, &diff_path),
                 BatchSize::PerIteration,
             )

@@ -9,18 +9,29 @@
 //! - there are several, and one is exactly at the line the header states, or at the offset on
 //!   which all the file's uniquely placed hunks agree.
 //!
-//! Otherwise the hunk is [`HunkStatus::Ambiguous`] and its candidates are listed. When nothing
-//! matches, context is reduced (up to two lines at either end, like GNU patch's fuzz, keeping at
-//! least one context line and two old lines), and the reduced pre-image must again match
-//! exactly once. Removed lines always have to match. A hunk
-//! whose post-image is already there (and pre-image is not) is [`HunkStatus::AlreadyApplied`]
-//! — never reversed. Hunks are placed independently, then sorted; overlaps are conflicts. A
-//! failed hunk reports the nearest partial match, so an agent can repair its diff.
+//! Otherwise the hunk is [`HunkStatus::Ambiguous`] and its candidates are listed.
+//!
+//! A diff applied twice must not make its change twice, so the post-image (context and added
+//! lines) is looked for too. A hunk whose post-image is there and whose pre-image is not is
+//! [`HunkStatus::AlreadyApplied`] — never reversed. When both are there (a hunk that inserts a
+//! block ending with its own context leaves its pre-image a few lines further down), the one at
+//! the stated line wins, or the one at the offset the file's settled hunks agree on; when
+//! nothing decides, the hunk is [`HunkStatus::MaybeApplied`] and both sets of lines are listed.
+//!
+//! When neither image matches, context is reduced (up to two lines at either end, like GNU
+//! patch's fuzz, keeping at least one context line and two old lines), and the reduced
+//! pre-image must again match exactly once. Removed lines always have to match. Hunks are
+//! placed independently, then sorted; overlaps are conflicts. A failed hunk reports the
+//! nearest partial match, so an agent can repair its diff.
 //!
 //! The result keeps the file's own context lines and line endings; added lines take the file's
 //! dominant line ending, and a missing final newline stays missing unless the diff says otherwise.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::hash::Hasher as _;
+
+use rustc_hash::FxHasher;
 
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +77,10 @@ pub enum HunkStatus {
     NotFound,
     /// Its pre-image occurs in several places and none is provably the one.
     Ambiguous,
+    /// Both its pre-image and its post-image are in the file, and nothing proves which one
+    /// the diff meets: applying it could make the change twice. See
+    /// [`HunkReport::candidates`] and [`HunkReport::already_at`].
+    MaybeApplied,
     /// It overlaps another hunk.
     Conflict,
 }
@@ -104,16 +119,21 @@ pub struct HunkReport {
     pub index: usize,
     /// The outcome.
     pub status: HunkStatus,
-    /// The 1-based line in the original file where the hunk's pre-image starts.
+    /// The 1-based line in the original file where the hunk's pre-image starts (or, for a
+    /// hunk already applied, where its post-image does).
     pub line: Option<usize>,
-    /// Placed line minus stated line.
+    /// Placed line minus stated line (for a hunk already applied: found line minus the stated
+    /// new line).
     pub offset: Option<isize>,
     /// The matching level used.
     pub level: Option<MatchLevel>,
     /// Context lines dropped (reduced-context placements).
     pub fuzz: usize,
-    /// For ambiguous hunks: every candidate line (1-based).
+    /// For ambiguous hunks: every line where the pre-image starts (1-based).
     pub candidates: Vec<usize>,
+    /// For hunks whose change may already be there: every line where the post-image starts.
+    #[serde(default)]
+    pub already_at: Vec<usize>,
     /// For hunks that did not place: the nearest partial match.
     pub nearest: Option<NearestMatch>,
 }
@@ -208,12 +228,11 @@ enum Indent {
 }
 
 impl Indent {
-    fn apply(&self, line: &str) -> String {
+    fn apply<'l>(&self, line: &'l str) -> Cow<'l, str> {
         match self {
-            Indent::Same => line.to_string(),
-            Indent::Add(extra) if !line.trim().is_empty() => format!("{extra}{line}"),
-            Indent::Remove(less) => line.strip_prefix(less.as_str()).unwrap_or(line).to_string(),
-            Indent::Add(_) => line.to_string(),
+            Indent::Add(extra) if !line.trim().is_empty() => Cow::Owned(format!("{extra}{line}")),
+            Indent::Remove(less) => Cow::Borrowed(line.strip_prefix(less.as_str()).unwrap_or(line)),
+            Indent::Same | Indent::Add(_) => Cow::Borrowed(line),
         }
     }
 }
@@ -277,25 +296,32 @@ fn match_at(file: &[&str], pos: usize, pre: &[&str], level: MatchLevel) -> Optio
 }
 
 /// Finds every position of a pre-image in a file. For files with many hunks, exact matching
-/// (the level nearly every hunk places at) goes through an index from line text to positions,
-/// built on first use and shared by the hunks: one pass over the file instead of one per hunk.
-/// With few hunks a scan is cheaper than hashing every line. The other levels always scan.
+/// (the level nearly every hunk places at) first compares a hash of the pre-image's first line
+/// with a hash of every file line, computed once on first use and shared by the hunks; only
+/// positions whose hashes agree are compared line by line. With few hunks a plain scan is
+/// cheaper than hashing the whole file. The other levels always scan.
 struct Finder<'f, 'a> {
     file: &'f [&'a str],
     indexed: bool,
-    exact: std::cell::OnceCell<HashMap<&'a str, Vec<usize>>>,
+    hashes: OnceCell<Vec<u64>>,
 }
 
-/// From this many hunks in one file on, exact matching builds the index (measured on the
-/// `patch` benchmark: 50 hunks gain 2.5×, 5 hunks lose to hashing).
+/// From this many hunks in one file on, exact matching hashes the file's lines (measured on
+/// the `patch` benchmark: with 50 hunks the hashes win, with 5 the plain scan does).
 const INDEX_FROM_HUNKS: usize = 8;
+
+fn line_hash(line: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write(line.as_bytes());
+    hasher.finish()
+}
 
 impl<'f, 'a> Finder<'f, 'a> {
     fn new(file: &'f [&'a str], hunks: usize) -> Self {
         Finder {
             file,
             indexed: hunks >= INDEX_FROM_HUNKS,
-            exact: std::cell::OnceCell::new(),
+            hashes: OnceCell::new(),
         }
     }
 
@@ -304,23 +330,20 @@ impl<'f, 'a> Finder<'f, 'a> {
         if pre.is_empty() || pre.len() > file.len() {
             return Vec::new();
         }
+        let last = file.len() - pre.len();
         if level == MatchLevel::Exact && self.indexed {
-            let index = self.exact.get_or_init(|| {
-                let mut index: HashMap<&str, Vec<usize>> = HashMap::with_capacity(file.len());
-                for (pos, line) in file.iter().enumerate() {
-                    index.entry(line).or_default().push(pos);
-                }
-                index
-            });
-            return index
-                .get(pre[0])
-                .into_iter()
-                .flatten()
-                .filter(|&&pos| pos + pre.len() <= file.len() && file[pos..pos + pre.len()] == *pre)
-                .map(|&pos| (pos, Indent::Same))
+            let hashes = self
+                .hashes
+                .get_or_init(|| file.iter().map(|line| line_hash(line)).collect());
+            let first = line_hash(pre[0]);
+            return hashes[..=last]
+                .iter()
+                .enumerate()
+                .filter(|&(pos, &h)| h == first && file[pos..pos + pre.len()] == *pre)
+                .map(|(pos, _)| (pos, Indent::Same))
                 .collect();
         }
-        (0..=file.len() - pre.len())
+        (0..=last)
             .filter_map(|pos| match_at(file, pos, pre, level).map(|d| (pos, d)))
             .collect()
     }
@@ -408,8 +431,52 @@ impl<'h> Effective<'h> {
     }
 }
 
-/// An ambiguous hunk waiting for the consensus offset: index, level, candidates.
-type Pending = (usize, MatchLevel, Vec<(usize, Indent)>);
+/// A hunk that waits for the consensus offsets: its pre-image is in several places, or its
+/// post-image is there too (the change may already be applied).
+struct Pending {
+    index: usize,
+    level: MatchLevel,
+    /// Where the pre-image is, with the indentation change.
+    pre: Vec<(usize, Indent)>,
+    /// Where the post-image is.
+    post: Vec<usize>,
+}
+
+/// The offset every item agrees on, if there is at least one and they all agree.
+fn agreed(mut offsets: impl Iterator<Item = isize>) -> Option<isize> {
+    let first = offsets.next()?;
+    offsets.all(|o| o == first).then_some(first)
+}
+
+/// `pos` moved by `delta`, when that stays in range.
+fn shifted(pos: Option<usize>, delta: isize) -> Option<usize> {
+    pos.and_then(|p| p.checked_add_signed(delta))
+}
+
+/// Whether the post-image is at `pos`, at the levels short of re-indentation.
+fn post_at(file: &[&str], pos: usize, post: &[&str]) -> bool {
+    !post.is_empty()
+        && LEVELS[..3]
+            .iter()
+            .any(|&level| match_at(file, pos, post, level).is_some())
+}
+
+/// Every position of the post-image, at the first level (short of re-indentation) that has any.
+fn post_candidates(finder: &Finder<'_, '_>, post: &[&str]) -> Vec<usize> {
+    LEVELS[..3]
+        .iter()
+        .map(|&level| finder.candidates(post, level))
+        .find(|c| !c.is_empty())
+        .map(|c| c.into_iter().map(|(p, _)| p).collect())
+        .unwrap_or_default()
+}
+
+/// Mark a hunk whose change is already in the file, at 0-based `pos`.
+fn already(report: &mut HunkReport, pos: usize, new_stated: Option<usize>) {
+    report.status = HunkStatus::AlreadyApplied;
+    report.line = Some(pos + 1);
+    report.offset = new_stated.map(|s| pos as isize - s as isize);
+}
 
 struct Placed<'h> {
     index: usize,
@@ -443,19 +510,31 @@ pub fn place(original: &str, hunks: &[Hunk]) -> Placement {
             level: None,
             fuzz: 0,
             candidates: Vec::new(),
+            already_at: Vec::new(),
             nearest: None,
         })
         .collect();
     let mut placed: Vec<Placed<'_>> = Vec::new();
-    // Ambiguous hunks wait for the offset the unique ones agree on.
+    // Hunks that wait for the offsets the settled ones agree on.
     let mut pending: Vec<Pending> = Vec::new();
 
     for (i, hunk) in hunks.iter().enumerate() {
         let stated = stated_pos(hunk);
+        let new_stated = hunk.new_start.map(|s| s.saturating_sub(1));
         let full = Effective::full(hunk);
         let pre = full.pre();
+        // A hunk whose lines do not change (all context, or only the final newline changes)
+        // has no post-image to tell "already applied" apart.
+        let post = Some(full.post())
+            .filter(|post| *post != pre)
+            .unwrap_or_default();
         if pre.is_empty() {
-            // A pure insertion has no context to check: only the stated line can place it.
+            // A pure insertion has no context to check: only the stated line can place it, and
+            // only the stated new line can show it is already there.
+            if let Some(q) = new_stated.filter(|&q| post_at(lines, q, &post)) {
+                already(&mut reports[i], q, new_stated);
+                continue;
+            }
             match hunk.old_start {
                 Some(start) if start <= lines.len() => {
                     let pos = start;
@@ -475,30 +554,59 @@ pub fn place(original: &str, hunks: &[Hunk]) -> Placement {
             }
             continue;
         }
-        let mut found = false;
-        for level in LEVELS {
+        let found = LEVELS.iter().find_map(|&level| {
             let cands = finder.candidates(&pre, level);
-            match cands.len() {
-                0 => continue,
-                1 => {
-                    let (pos, indent) = cands.into_iter().next().unwrap_or((0, Indent::Same));
-                    record(&mut reports[i], pos, stated, level, 0);
-                    placed.push(Placed {
-                        index: i,
-                        pos,
-                        indent,
-                        effective: full.clone(),
-                    });
-                }
-                _ => pending.push((i, level, cands)),
+            (!cands.is_empty()).then_some((level, cands))
+        });
+        if let Some((level, cands)) = found {
+            // Is the change perhaps already there? When the pre-image is at its stated line,
+            // only the stated new line can say so (one comparison); otherwise look everywhere.
+            let at_stated = stated.is_some_and(|s| cands.iter().any(|(p, _)| *p == s));
+            let post_cands: Vec<usize> = if at_stated {
+                new_stated
+                    .filter(|&q| post_at(lines, q, &post))
+                    .into_iter()
+                    .collect()
+            } else {
+                post_candidates(&finder, &post)
+            };
+            if post_cands.is_empty() && cands.len() == 1 {
+                let (pos, indent) = cands.into_iter().next().unwrap_or((0, Indent::Same));
+                record(&mut reports[i], pos, stated, level, 0);
+                placed.push(Placed {
+                    index: i,
+                    pos,
+                    indent,
+                    effective: full,
+                });
+            } else {
+                pending.push(Pending {
+                    index: i,
+                    level,
+                    pre: cands,
+                    post: post_cands,
+                });
             }
-            found = true;
-            break;
+            continue;
         }
-        if found {
+        // The pre-image is nowhere: is the change already there? This comes before reduced
+        // context, which could otherwise find a weaker match and apply the change twice.
+        let post_cands = post_candidates(&finder, &post);
+        if post_cands.len() == 1 {
+            already(&mut reports[i], post_cands[0], new_stated);
+            continue;
+        }
+        if !post_cands.is_empty() {
+            pending.push(Pending {
+                index: i,
+                level: MatchLevel::Exact,
+                pre: Vec::new(),
+                post: post_cands,
+            });
             continue;
         }
         // Less context, like GNU patch's fuzz — but the result must again be unique.
+        let mut found = false;
         'reduce: for fuzz in 1..=2usize {
             for (head, tail) in [(fuzz, 0), (0, fuzz), (fuzz, fuzz)] {
                 let Some(effective) = Effective::reduced(hunk, head, tail) else {
@@ -528,56 +636,41 @@ pub fn place(original: &str, hunks: &[Hunk]) -> Placement {
                 }
             }
         }
-        if found {
-            continue;
-        }
-        // Already applied? The post-image is there and the pre-image is not.
-        let post = full.post();
-        let post_matches: Vec<usize> = LEVELS[..3]
-            .iter()
-            .find_map(|&level| {
-                let c = finder.candidates(&post, level);
-                (!c.is_empty()).then(|| c.into_iter().map(|(p, _)| p).collect())
-            })
-            .unwrap_or_default();
-        let new_stated = hunk.new_start.map(|s| s.saturating_sub(1));
-        if post_matches.len() == 1
-            || (post_matches.len() > 1 && new_stated.is_some_and(|s| post_matches.contains(&s)))
-        {
-            let pos = if post_matches.len() == 1 {
-                post_matches[0]
-            } else {
-                new_stated.unwrap_or(0)
-            };
-            reports[i].status = HunkStatus::AlreadyApplied;
-            reports[i].line = Some(pos + 1);
-        } else {
+        if !found {
             reports[i].nearest = nearest(lines, &pre);
         }
     }
 
-    // Ambiguous hunks: the stated line, or the offset every unique hunk agrees on.
-    let offsets: Vec<isize> = placed
-        .iter()
-        .filter(|p| reports[p.index].status != HunkStatus::AppliedReducedContext)
-        .filter_map(|p| reports[p.index].offset)
-        .collect();
-    let consensus = offsets
-        .first()
-        .copied()
-        .filter(|first| offsets.iter().all(|o| o == first));
-    for (i, level, cands) in pending {
+    // Waiting hunks: the stated line, or the offset every settled hunk agrees on — for the
+    // pre-image the offset of the uniquely placed hunks, for the post-image that of the hunks
+    // already applied. Evidence for both, or for neither, decides nothing.
+    let pre_consensus = agreed(
+        placed
+            .iter()
+            .filter(|p| reports[p.index].status != HunkStatus::AppliedReducedContext)
+            .filter_map(|p| reports[p.index].offset),
+    );
+    let post_consensus = agreed(
+        reports
+            .iter()
+            .filter(|r| r.status == HunkStatus::AlreadyApplied)
+            .filter_map(|r| r.offset),
+    );
+    for p in pending {
+        let i = p.index;
         let stated = stated_pos(&hunks[i]);
-        let choose = |target: Option<usize>| {
-            target.and_then(|t| cands.iter().find(|(p, _)| *p == t).cloned())
+        let new_stated = hunks[i].new_start.map(|s| s.saturating_sub(1));
+        let pre_at = |target: Option<usize>| {
+            target.and_then(|t| p.pre.iter().find(|(q, _)| *q == t).cloned())
         };
-        let chosen = choose(stated).or_else(|| {
-            consensus
-                .and_then(|d| choose(stated.and_then(|s| usize::try_from(s as isize + d).ok())))
-        });
-        match chosen {
-            Some((pos, indent)) => {
-                record(&mut reports[i], pos, stated, level, 0);
+        let pre_choice =
+            pre_at(stated).or_else(|| pre_consensus.and_then(|d| pre_at(shifted(stated, d))));
+        let post_at = |target: Option<usize>| target.filter(|t| p.post.contains(t));
+        let post_choice = post_at(new_stated)
+            .or_else(|| post_consensus.and_then(|d| post_at(shifted(new_stated, d))));
+        match (pre_choice, post_choice) {
+            (Some((pos, indent)), None) => {
+                record(&mut reports[i], pos, stated, p.level, 0);
                 placed.push(Placed {
                     index: i,
                     pos,
@@ -585,10 +678,21 @@ pub fn place(original: &str, hunks: &[Hunk]) -> Placement {
                     effective: Effective::full(&hunks[i]),
                 });
             }
-            None => {
-                reports[i].status = HunkStatus::Ambiguous;
-                reports[i].level = Some(level);
-                reports[i].candidates = cands.iter().map(|(p, _)| p + 1).collect();
+            (None, Some(q)) => already(&mut reports[i], q, new_stated),
+            _ => {
+                let r = &mut reports[i];
+                r.candidates = p.pre.iter().map(|(q, _)| q + 1).collect();
+                r.already_at = p.post.iter().map(|q| q + 1).collect();
+                if p.post.is_empty() {
+                    r.status = HunkStatus::Ambiguous;
+                    r.level = Some(p.level);
+                } else if p.pre.is_empty() {
+                    // Only the change is there, in several places.
+                    r.status = HunkStatus::Ambiguous;
+                } else {
+                    r.status = HunkStatus::MaybeApplied;
+                    r.level = Some(p.level);
+                }
             }
         }
     }
@@ -610,10 +714,15 @@ pub fn place(original: &str, hunks: &[Hunk]) -> Placement {
 
     let complete = reports.iter().all(|r| r.status.is_ok());
     let assembled = assemble(&file, &kept, hunks);
+    let (content, partial) = if complete {
+        (Some(assembled), None)
+    } else {
+        (None, Some(assembled))
+    };
     Placement {
         hunks: reports,
-        content: complete.then(|| assembled.clone()),
-        partial: (!complete).then_some(assembled),
+        content,
+        partial,
     }
 }
 
@@ -672,21 +781,21 @@ fn nearest(file: &[&str], pre: &[&str]) -> Option<NearestMatch> {
 }
 
 /// Build the new content from the file and the placed hunks (sorted, not overlapping).
-fn assemble(file: &FileLines<'_>, placed: &[Placed<'_>], hunks: &[Hunk]) -> String {
+fn assemble<'a>(file: &FileLines<'a>, placed: &[Placed<'a>], hunks: &[Hunk]) -> String {
     let dominant = file.dominant();
-    let mut out: Vec<(String, Ending)> = Vec::with_capacity(file.text.len() + 16);
+    let mut out: Vec<(Cow<'a, str>, Ending)> = Vec::with_capacity(file.text.len() + 16);
     let mut cursor = 0;
     let mut last_from_hunk: Option<&Hunk> = None;
     for p in placed {
         for k in cursor..p.pos {
-            out.push((file.text[k].to_string(), file.ends[k]));
+            out.push((Cow::Borrowed(file.text[k]), file.ends[k]));
         }
         let mut at = p.pos;
         for &(kind, text) in &p.effective.lines {
             match kind {
                 LineKind::Context => {
                     if let (Some(t), Some(e)) = (file.text.get(at), file.ends.get(at)) {
-                        out.push(((*t).to_string(), *e));
+                        out.push((Cow::Borrowed(*t), *e));
                     }
                     at += 1;
                 }
@@ -698,7 +807,7 @@ fn assemble(file: &FileLines<'_>, placed: &[Placed<'_>], hunks: &[Hunk]) -> Stri
         last_from_hunk = (cursor >= file.text.len()).then_some(&hunks[p.index]);
     }
     for k in cursor..file.text.len() {
-        out.push((file.text[k].to_string(), file.ends[k]));
+        out.push((Cow::Borrowed(file.text[k]), file.ends[k]));
         last_from_hunk = None;
     }
     // Every line but the last ends. The last one keeps the file's final-newline state unless a

@@ -5,8 +5,9 @@
 //! deleted) and the true diff is made. Then the world moves and the diff is damaged the ways
 //! model-written diffs are: lines are added elsewhere in the file (drift), the hunk header's line
 //! numbers are wrong or missing, context lines lose trailing white space or change indentation,
-//! a context line is dropped, or the edited region appears twice in the file. The expected
-//! result is the drifted file with the intended edit; a tool that writes anything else is wrong.
+//! a context line is dropped, the edited region appears twice in the file, or the diff is sent
+//! again after it was applied. The expected result is the drifted file with the intended edit
+//! (made once); a tool that writes anything else is wrong.
 
 #![allow(dead_code)]
 
@@ -38,7 +39,7 @@ pub(crate) struct Case {
     pub(crate) expected: String,
 }
 
-pub(crate) const KINDS: [&str; 7] = [
+pub(crate) const KINDS: [&str; 8] = [
     "drift",
     "wrong_line_numbers",
     "bare_header",
@@ -46,6 +47,7 @@ pub(crate) const KINDS: [&str; 7] = [
     "dropped_context",
     "duplicated_region",
     "ambiguous_copy",
+    "applied_twice",
 ];
 
 fn join(lines: &[String]) -> String {
@@ -169,6 +171,11 @@ pub(crate) fn make(source: &str, kind: &'static str, rng: &mut Rng) -> Option<Ca
                 file.insert(pos + k, line.clone());
                 expected.insert(pos + k, line.clone());
             }
+        }
+        "applied_twice" => {
+            // The diff was applied already and is sent again: the right result is the file as
+            // it is. Making the edit a second time is wrong.
+            file = expected.clone();
         }
         _ => return None,
     }

@@ -204,3 +204,72 @@ fn regression_fuzz_reducing_an_all_context_hunk_does_not_underflow() {
     );
     assert_eq!(statuses(&r), [HunkStatus::NotFound]);
 }
+
+/// The shape that made a re-applied release diff (commander 11.0.0 → 11.1.0) write a wrong
+/// file: the hunk inserts a block that ends with the same lines its context starts with, so in
+/// the patched file the pre-image reappears a few lines below the stated line.
+const BLOCK_BEFORE: &str = "  }\n\n  /**\n   * Define a command.\n   */\n  command() {}\n";
+const BLOCK_DIFF: &str = "--- a/f\n+++ b/f\n@@ -1,4 +1,9 @@\n   }\n \n   /**\n+   * helper\n+   */\n+  helper() {}\n+\n+  /**\n    * Define a command.\n";
+
+#[test]
+fn regression_a_reapplied_hunk_whose_pre_image_reappears_is_already_applied() {
+    let first = run(BLOCK_BEFORE, BLOCK_DIFF);
+    assert_eq!(statuses(&first), [HunkStatus::Applied]);
+    let patched = first.content.unwrap();
+    let again = run(&patched, BLOCK_DIFF);
+    assert_eq!(statuses(&again), [HunkStatus::AlreadyApplied]);
+    assert_eq!(again.hunks[0].line, Some(1));
+    assert_eq!(again.content.as_deref(), Some(patched.as_str()));
+}
+
+#[test]
+fn regression_already_applied_is_checked_before_reduced_context() {
+    // Once applied, the full pre-image is gone but a reduced one (without its last context
+    // line) still matches: the post-image must win, or the line is added twice.
+    let diff = "--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n a\n b\n+new\n c\n";
+    let again = run("a\nb\nnew\nc\n", diff);
+    assert_eq!(statuses(&again), [HunkStatus::AlreadyApplied]);
+    assert_eq!(again.content.as_deref(), Some("a\nb\nnew\nc\n"));
+}
+
+#[test]
+fn a_hunk_whose_pre_and_post_images_are_both_there_is_refused_as_maybe_applied() {
+    // The pre-image is below its stated line, the post-image above its stated new line, and
+    // no other hunk says which way the file went.
+    let file = "x\nx\na\nb\nnew\nc\nx\nx\nx\na\nb\nc\n";
+    let diff = "--- a/f\n+++ b/f\n@@ -5,3 +5,4 @@\n a\n b\n+new\n c\n";
+    let r = run(file, diff);
+    assert_eq!(statuses(&r), [HunkStatus::MaybeApplied]);
+    assert_eq!(r.hunks[0].candidates, [10]);
+    assert_eq!(r.hunks[0].already_at, [3]);
+    assert!(r.content.is_none());
+    // Another hunk of the file that is plainly applied settles it: the file went forward.
+    // (Its post-image is 2 lines above its stated new line, as the other hunk's is.)
+    let diff2 =
+        "--- a/f\n+++ b/f\n@@ -3,2 +3,3 @@\n x\n+y\n z\n@@ -5,3 +6,4 @@\n a\n b\n+new\n c\n";
+    let r = run("x\ny\nz\na\nb\nnew\nc\nq\nq\na\nb\nc\n", diff2);
+    assert_eq!(
+        statuses(&r),
+        [HunkStatus::AlreadyApplied, HunkStatus::AlreadyApplied]
+    );
+    // And a plainly placed hunk settles it the other way.
+    let r = run(
+        "x\nx\na\nb\nnew\nc\nx\nq\nx\na\nb\nc\n",
+        "--- a/f\n+++ b/f\n@@ -6,1 +6,1 @@\n-q\n+Q\n@@ -8,3 +8,4 @@\n a\n b\n+new\n c\n",
+    );
+    assert_eq!(
+        statuses(&r),
+        [HunkStatus::AppliedOffset, HunkStatus::AppliedOffset]
+    );
+}
+
+#[test]
+fn a_context_free_insertion_already_at_its_line_is_not_inserted_again() {
+    // `diff -N` writes a new file as one insertion into an empty file.
+    let diff = "--- a/f\n+++ b/f\n@@ -0,0 +1,2 @@\n+one\n+two\n";
+    let r = run("", diff);
+    assert_eq!(r.content.as_deref(), Some("one\ntwo\n"));
+    let again = run("one\ntwo\n", diff);
+    assert_eq!(statuses(&again), [HunkStatus::AlreadyApplied]);
+    assert_eq!(again.content.as_deref(), Some("one\ntwo\n"));
+}

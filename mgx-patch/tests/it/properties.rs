@@ -47,6 +47,20 @@ proptest! {
     }
 
     #[test]
+    fn applying_a_diff_twice_never_makes_the_change_twice(old in text(), new in text()) {
+        // Re-applying a diff to its own result is the commonest agent mistake. The second
+        // apply must leave the text as it is: already applied, or refused — never changed.
+        let diff = make_diff(&old, &new, "f");
+        let patch = parse(&diff).unwrap();
+        let hunks = patch.files.first().map(|f| f.hunks.clone()).unwrap_or_default();
+        prop_assume!(!hunks.is_empty());
+        let again = place(&new, &hunks);
+        if let Some(content) = again.content {
+            prop_assert_eq!(content, new, "{:?}", again.hunks);
+        }
+    }
+
+    #[test]
     fn parsing_never_panics(text in any::<String>()) {
         let _ = parse(&text);
     }
