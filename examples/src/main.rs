@@ -186,6 +186,60 @@ enum BackupAction {
     },
 }
 
+/// The human-readable report of an apply, written at once: the run, each file, and each hunk
+/// that did not simply apply at its stated line (where it went, or why not).
+fn patch_summary(report: &mgx_core::patch::ApplyReport) -> String {
+    use mgx_core::patch::place::HunkStatus;
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let run = report
+        .run
+        .as_ref()
+        .map(|r| format!(" (run {r})"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "{:?}{run}", report.status);
+    for f in &report.files {
+        let message = f
+            .message
+            .as_ref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {:?} {} {}{message}", f.status, f.operation, f.path);
+        let at_stated = f
+            .hunks
+            .iter()
+            .filter(|h| h.status == HunkStatus::Applied)
+            .count();
+        if at_stated > 0 && at_stated < f.hunks.len() {
+            let _ = writeln!(out, "    {at_stated} hunks applied at their stated lines");
+        }
+        for h in f.hunks.iter().filter(|h| h.status != HunkStatus::Applied) {
+            let _ = write!(out, "    hunk {}: {:?}", h.index + 1, h.status);
+            if let Some(line) = h.line {
+                let _ = write!(out, " at line {line}");
+            }
+            if !h.candidates.is_empty() {
+                let _ = write!(out, " (candidates {:?})", h.candidates);
+            }
+            if !h.already_at.is_empty() {
+                let _ = write!(out, " (already at {:?})", h.already_at);
+            }
+            if let Some(n) = &h.nearest {
+                let _ = write!(
+                    out,
+                    " (nearest: line {}, {}/{} lines match)",
+                    n.line, n.matching, n.total
+                );
+            }
+            out.push('\n');
+        }
+        for a in &f.artifacts {
+            let _ = writeln!(out, "    review: {a}");
+        }
+    }
+    out
+}
+
 fn patch_command(command: PatchCommand) -> Result<ExitCode, String> {
     use mgx_core::patch::{self, ApplyOptions, ApplyStatus, ChangeSet, Mode};
     match command {
@@ -229,55 +283,7 @@ fn patch_command(command: PatchCommand) -> Result<ExitCode, String> {
             if json {
                 print_json(&report)?;
             } else {
-                println!(
-                    "{:?}{}",
-                    report.status,
-                    report
-                        .run
-                        .as_ref()
-                        .map(|r| format!(" (run {r})"))
-                        .unwrap_or_default()
-                );
-                for f in &report.files {
-                    println!(
-                        "  {:?} {} {}{}",
-                        f.status,
-                        f.operation,
-                        f.path,
-                        f.message
-                            .as_ref()
-                            .map(|m| format!(": {m}"))
-                            .unwrap_or_default()
-                    );
-                    for h in &f.hunks {
-                        let place = h.line.map(|l| format!(" at line {l}")).unwrap_or_default();
-                        let mut extra = String::new();
-                        if !h.candidates.is_empty() {
-                            extra.push_str(&format!(" (candidates {:?})", h.candidates));
-                        }
-                        if !h.already_at.is_empty() {
-                            extra.push_str(&format!(" (already at {:?})", h.already_at));
-                        }
-                        let near = h
-                            .nearest
-                            .as_ref()
-                            .map(|n| {
-                                format!(
-                                    " (nearest: line {}, {}/{} lines match)",
-                                    n.line, n.matching, n.total
-                                )
-                            })
-                            .unwrap_or_default();
-                        println!(
-                            "    hunk {}: {:?}{place}{extra}{near}",
-                            h.index + 1,
-                            h.status
-                        );
-                    }
-                    for a in &f.artifacts {
-                        println!("    review: {a}");
-                    }
-                }
+                print!("{}", patch_summary(&report));
             }
             Ok(ExitCode::from(match report.status {
                 ApplyStatus::Applied | ApplyStatus::AlreadyApplied | ApplyStatus::DryRun => 0,

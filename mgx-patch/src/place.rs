@@ -300,10 +300,15 @@ fn match_at(file: &[&str], pos: usize, pre: &[&str], level: MatchLevel) -> Optio
 /// with a hash of every file line, computed once on first use and shared by the hunks; only
 /// positions whose hashes agree are compared line by line. With few hunks a plain scan is
 /// cheaper than hashing the whole file. The other levels always scan.
+///
+/// The normalised levels all imply that each line matches once trimmed at both ends, so they
+/// only compare positions whose first line agrees with the pre-image's first line trimmed (by
+/// a hash of every trimmed file line, computed once when a normalised level is first needed).
 struct Finder<'f, 'a> {
     file: &'f [&'a str],
     indexed: bool,
     hashes: OnceCell<Vec<u64>>,
+    trimmed: OnceCell<Vec<u64>>,
 }
 
 /// From this many hunks in one file on, exact matching hashes the file's lines (measured on
@@ -322,6 +327,7 @@ impl<'f, 'a> Finder<'f, 'a> {
             file,
             indexed: hunks >= INDEX_FROM_HUNKS,
             hashes: OnceCell::new(),
+            trimmed: OnceCell::new(),
         }
     }
 
@@ -343,8 +349,21 @@ impl<'f, 'a> Finder<'f, 'a> {
                 .map(|(pos, _)| (pos, Indent::Same))
                 .collect();
         }
-        (0..=last)
-            .filter_map(|pos| match_at(file, pos, pre, level).map(|d| (pos, d)))
+        if level == MatchLevel::Exact {
+            return (0..=last)
+                .filter(|&pos| file[pos..pos + pre.len()] == *pre)
+                .map(|pos| (pos, Indent::Same))
+                .collect();
+        }
+        let trimmed = self
+            .trimmed
+            .get_or_init(|| file.iter().map(|line| line_hash(line.trim())).collect());
+        let first = line_hash(pre[0].trim());
+        trimmed[..=last]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &h)| h == first)
+            .filter_map(|(pos, _)| match_at(file, pos, pre, level).map(|d| (pos, d)))
             .collect()
     }
 }
@@ -874,10 +893,10 @@ mod tests {
     }
 
     #[test]
-    fn the_exact_index_finds_what_the_scan_finds() {
-        // Lines drawn from a small alphabet so that pre-images repeat, overlap and run off
-        // the end of the file.
-        let words = ["a", "b", "", "a ", "c"];
+    fn the_finder_finds_what_a_plain_scan_finds_at_every_level() {
+        // Lines drawn from a small alphabet so that pre-images repeat, overlap, run off the
+        // end of the file and differ only in white space.
+        let words = ["a", "b", "", "a ", "  a", "\tb", "c\r", " c "];
         let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
         let mut next = |n: usize| {
             seed ^= seed << 13;
@@ -885,16 +904,25 @@ mod tests {
             seed ^= seed << 17;
             (seed % n as u64) as usize
         };
-        for _ in 0..300 {
+        for _ in 0..2000 {
             let file: Vec<&str> = (0..next(40)).map(|_| words[next(words.len())]).collect();
             let pre: Vec<&str> = (0..1 + next(4)).map(|_| words[next(words.len())]).collect();
-            let indexed = Finder::new(&file, INDEX_FROM_HUNKS);
-            let scanned = Finder::new(&file, 1);
-            assert_eq!(
-                indexed.candidates(&pre, MatchLevel::Exact),
-                scanned.candidates(&pre, MatchLevel::Exact),
-                "{file:?} / {pre:?}"
-            );
+            for level in LEVELS {
+                let plain: Vec<(usize, Indent)> = if pre.len() > file.len() {
+                    Vec::new()
+                } else {
+                    (0..=file.len() - pre.len())
+                        .filter_map(|pos| match_at(&file, pos, &pre, level).map(|d| (pos, d)))
+                        .collect()
+                };
+                for hunks in [1, INDEX_FROM_HUNKS] {
+                    assert_eq!(
+                        Finder::new(&file, hunks).candidates(&pre, level),
+                        plain,
+                        "{level:?} {file:?} / {pre:?}"
+                    );
+                }
+            }
         }
     }
 }
