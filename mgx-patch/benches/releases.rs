@@ -10,6 +10,9 @@
 //! each time would leave the file system busy writing it back while the tools run, and the
 //! figures would measure that).
 //!
+//! Before criterion's own measurements, each case is also timed in paired rounds (see
+//! [`paired`]): the ratio to GNU patch that survives a noisy machine.
+//!
 //! Run with `bash mgx-patch/benches/fetch-releases.sh && cargo bench -p mgx-patch --bench releases`.
 //! Without the downloaded data the bench says so and measures nothing.
 
@@ -18,6 +21,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mgx_patch::{ApplyOptions, ApplyStatus, ChangeSet, Operation};
@@ -77,6 +81,59 @@ fn gnu_patch(root: &Path, diff: &Path) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// Rounds of the paired comparison.
+const PAIRED_ROUNDS: usize = 41;
+
+/// The three contenders timed in turn, round after round, so that the machine's load changes
+/// hit them alike (criterion times one after the other, seconds apart). Prints each median and
+/// the ratios to GNU patch.
+fn paired(
+    name: &str,
+    old: &Path,
+    scratch: &Path,
+    touched: &[String],
+    diff: &str,
+    diff_path: &Path,
+) {
+    let durable = ApplyOptions {
+        backup: false,
+        ..ApplyOptions::default()
+    };
+    let fast = ApplyOptions {
+        fsync: false,
+        ..durable
+    };
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for _ in 0..PAIRED_ROUNDS {
+        for (k, samples) in times.iter_mut().enumerate() {
+            restore(old, scratch, touched);
+            let start = Instant::now();
+            match k {
+                0 => {
+                    let changes = ChangeSet::from_diff(diff).unwrap();
+                    mgx_patch::apply(scratch, &changes, &durable).unwrap();
+                }
+                1 => {
+                    let changes = ChangeSet::from_diff(diff).unwrap();
+                    mgx_patch::apply(scratch, &changes, &fast).unwrap();
+                }
+                _ => gnu_patch(scratch, diff_path),
+            }
+            samples.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let [durable, fast, gnu] = times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    });
+    eprintln!(
+        "{name}: paired medians of {PAIRED_ROUNDS} rounds: mgx {durable:.2} ms, mgx no fsync {fast:.2} ms, \
+         GNU patch {gnu:.2} ms; no fsync / GNU = {:.2}, fsync / GNU = {:.2}",
+        fast / gnu,
+        durable / gnu
+    );
 }
 
 fn benches(c: &mut Criterion) {
@@ -150,6 +207,7 @@ fn benches(c: &mut Criterion) {
             diff.matches("\n@@").count(),
             diff.len() / 1024
         );
+        paired(&name, &old, &scratch, &touched, &diff, &diff_path);
 
         group.bench_function(format!("{name}/mgx_apply_on_disk"), |b| {
             b.iter_batched(
