@@ -4,12 +4,19 @@
 //! result to disk. It is the crate Rust programs link, and the one the Python and Node bindings
 //! wrap.
 //!
-//! **Status:** the team runtime is not built yet. Today the crate re-exports the parts that
-//! exist, so the bindings and the `mgx` command already go through it:
+//! **Status:** the foundations are built — LLM providers, caches, events; the team run (roles,
+//! actions, the `TeamBuilder`) comes next. The crate also re-exports the pure crates, so the
+//! bindings and the `mgx` command go through it:
 //!
-//! - [`stacks`] — stack specs, inference and the JSON task contract (complete);
-//! - [`guardrails`] — FILE-manifest parsing and output validation (complete);
-//! - [`patch`] — diffs, safe hunk placement and transactional change sets on disk.
+//! - [`stacks`] — stack specs, inference and the JSON task contract;
+//! - [`guardrails`] — FILE-manifest parsing and output validation;
+//! - [`patch`] — diffs, safe hunk placement and transactional change sets on disk;
+//! - [`llm`] — requests, answers and the [`LlmProvider`] trait; [`providers`] — the
+//!   OpenAI-compatible HTTP provider (retries, streaming, timeouts, shared rate limits), a
+//!   scripted provider, record/replay cassettes, a cache with in-flight de-duplication;
+//! - [`cache`] — the [`Cache`] trait, its documented key, memory (LRU + TTL) and Redis backends;
+//! - [`events`] — the event shape of the seed's contract and non-blocking sinks;
+//! - [`cost`] — prices per model (never invented), [`ratelimit`] — limits per endpoint and key.
 //!
 //! ```
 //! use mgx_core::stacks::{StackRegistry, TaskSpec};
@@ -25,20 +32,51 @@
 //! # Ok::<(), mgx_core::stacks::Error>(())
 //! ```
 //!
-//! It will hold the traits `LlmProvider`, `Role`, `Action`, `Cache` and `EventSink`, the
-//! `TeamBuilder`, the providers (OpenAI-compatible HTTP, an offline scaffold provider, scripted
-//! and record/replay), caches (memory LRU+TTL, Redis), events in one JSON shape, and the run
-//! itself — async on tokio.
+//! A model call through a cache, with events:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use mgx_core::cache::MemoryCache;
+//! use mgx_core::events::{ChannelSink, Emitter, EventType};
+//! use mgx_core::llm::{ChatRequest, LlmProvider};
+//! use mgx_core::providers::{CachedProvider, Scripted};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let provider = CachedProvider::new(
+//!     Arc::new(Scripted::new(["{\"complexity\": \"S\"}"])),
+//!     Arc::new(MemoryCache::new(1024, Duration::from_secs(3600))),
+//! );
+//! let (sink, _stream) = ChannelSink::new(256);
+//! let events = Emitter::new("task_1", "run_1", Arc::new(sink));
+//! let answer = provider.complete(&ChatRequest::user("Analyse: a FastAPI health endpoint")).await?;
+//! events.emit(EventType::LlmCall, "analysis", serde_json::json!({"usage": answer.usage}));
+//! assert_eq!(answer.content, "{\"complexity\": \"S\"}");
+//! # Ok::<(), mgx_core::Error>(())
+//! # }).unwrap();
+//! ```
 //!
 //! # Crate features
 //!
-//! None yet.
+//! - `redis`: [`cache::RedisCache`], a response cache shared by workers through Redis.
 
 // The README's Rust code runs as a doctest, so the README cannot drift from the API.
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub mod cache;
+pub mod cost;
+mod error;
+pub mod events;
+pub mod llm;
+pub mod providers;
+pub mod ratelimit;
+
+pub use cache::Cache;
+pub use error::{Error, Result, TimeoutStage};
+pub use events::EventSink;
+pub use llm::LlmProvider;
 pub use mgx_guardrails as guardrails;
 pub use mgx_patch as patch;
 pub use mgx_stacks as stacks;

@@ -1,0 +1,189 @@
+//! The error type of mgx-core.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TimeoutStage {
+    /// Opening the connection.
+    Connect,
+    /// Waiting for the response (or, when streaming, for its headers).
+    Request,
+    /// Waiting for the next chunk of a stream.
+    BetweenChunks,
+    /// The total deadline of a call, retries included.
+    Deadline,
+}
+
+impl std::fmt::Display for TimeoutStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutStage::Connect => "connecting",
+            TimeoutStage::Request => "waiting for the response",
+            TimeoutStage::BetweenChunks => "waiting for the next stream chunk",
+            TimeoutStage::Deadline => "the call's total deadline",
+        })
+    }
+}
+
+/// Everything that can go wrong in mgx-core. Each variant has a stable [`Error::code`], which
+/// the Python binding maps to an exception class and the Node binding to `err.code`.
+///
+/// No variant ever holds an API key: errors built from server answers carry the server's
+/// message, and request descriptions name the model and the first message only.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an error status (after retries, when the status is retryable).
+    #[error("the server answered {status}: {message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The server's own error message (or the body, shortened).
+        message: String,
+        /// Whether the status is one that is retried (5xx).
+        retryable: bool,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The server kept answering 429 until the attempts or the deadline ran out.
+    #[error("rate limited by the server after {attempts} attempts: {message}")]
+    RateLimited {
+        /// The server's message.
+        message: String,
+        /// The wait the server asked for last (`Retry-After`), if any.
+        retry_after: Option<Duration>,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// A time limit ran out.
+    #[error("timed out {stage} (after {attempts} attempts)")]
+    Timeout {
+        /// Which limit.
+        stage: TimeoutStage,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The connection failed or was reset.
+    #[error("connection failed after {attempts} attempts: {message}")]
+    Connection {
+        /// What the transport said.
+        message: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The server's answer is not the JSON (or event stream) an OpenAI-compatible server sends.
+    #[error("malformed response from the server: {message}")]
+    MalformedResponse {
+        /// What was wrong.
+        message: String,
+    },
+    /// A stream ended without `data: [DONE]` and without a finish reason: the answer is cut.
+    #[error("the stream ended early, after {chunks} chunks, without [DONE] or a finish reason")]
+    IncompleteStream {
+        /// Chunks received before it ended.
+        chunks: usize,
+    },
+    /// A configuration value is missing or invalid.
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// Strict cassette replay met a call the cassette has not recorded.
+    #[error("the cassette {path} has no recording of this call (key {key}): {request}")]
+    CassetteMiss {
+        /// The cassette file.
+        path: PathBuf,
+        /// The call's key (hex SHA-256).
+        key: String,
+        /// The model and the start of the last message.
+        request: String,
+    },
+    /// A cassette file could not be read or written, or a line of it is not a recording.
+    #[error("cassette {path}: {message}")]
+    Cassette {
+        /// The cassette file.
+        path: PathBuf,
+        /// What went wrong (with the line number for a bad line).
+        message: String,
+    },
+    /// A scripted provider has no answer left for a call.
+    #[error("scripted provider: {message}")]
+    Scripted {
+        /// What happened.
+        message: String,
+    },
+    /// A provider implemented outside Rust (Python, JavaScript) failed.
+    #[error("provider failed: {message}")]
+    Provider {
+        /// The failure, as the provider reported it.
+        message: String,
+    },
+    /// A cache backend failed (callers degrade this to a miss).
+    #[error("cache: {message}")]
+    Cache {
+        /// What went wrong.
+        message: String,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        message: String,
+    },
+}
+
+impl Error {
+    /// A stable, machine-readable name of the error kind (`status`, `rate_limited`, `timeout`,
+    /// `connection`, `malformed_response`, `incomplete_stream`, `config`, `cassette_miss`,
+    /// `cassette`, `scripted`, `provider`, `cache`, `io`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Status { .. } => "status",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Timeout { .. } => "timeout",
+            Error::Connection { .. } => "connection",
+            Error::MalformedResponse { .. } => "malformed_response",
+            Error::IncompleteStream { .. } => "incomplete_stream",
+            Error::Config { .. } => "config",
+            Error::CassetteMiss { .. } => "cassette_miss",
+            Error::Cassette { .. } => "cassette",
+            Error::Scripted { .. } => "scripted",
+            Error::Provider { .. } => "provider",
+            Error::Cache { .. } => "cache",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    /// Whether trying the same call again may succeed (429, 5xx, timeouts, connection errors).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Status { retryable, .. } => *retryable,
+            Error::RateLimited { .. } | Error::Timeout { .. } | Error::Connection { .. } => true,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |e| Error::Io {
+            path,
+            message: e.to_string(),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Error {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

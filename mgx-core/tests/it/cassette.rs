@@ -1,0 +1,169 @@
+//! Cassettes: record, replay, strict replay, record-missing; the file format; no secrets.
+
+use std::sync::Arc;
+
+use mgx_core::Error;
+use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider};
+use mgx_core::providers::{Cassette, CassetteEntry, CassetteMode, OpenAiCompatible, Scripted};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mgx-core-cassette-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("calls.jsonl")
+}
+
+#[tokio::test]
+async fn record_then_replay_then_strict_miss() {
+    let path = temp("modes");
+    let scripted = Arc::new(Scripted::new(["one", "two", "three"]).with_model("m1"));
+    let recorder = Cassette::open(&path, CassetteMode::Record, Some(scripted.clone())).unwrap();
+    assert_eq!(
+        recorder
+            .complete(&ChatRequest::user("a"))
+            .await
+            .unwrap()
+            .content,
+        "one"
+    );
+    assert_eq!(
+        recorder
+            .complete(&ChatRequest::user("a"))
+            .await
+            .unwrap()
+            .content,
+        "two"
+    );
+    assert_eq!(
+        recorder
+            .complete(&ChatRequest::user("b"))
+            .await
+            .unwrap()
+            .content,
+        "three"
+    );
+    drop(recorder);
+    let lines: Vec<CassetteEntry> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0].key, lines[1].key);
+    assert_eq!(lines[0].model, "m1");
+
+    // Replay: the same key twice serves its answers in order, then keeps the last.
+    let player = Cassette::replay(&path, "m1").unwrap();
+    let a = ChatRequest::user("a");
+    let got: Vec<String> = [
+        player.complete(&a).await.unwrap(),
+        player.complete(&a).await.unwrap(),
+        player.complete(&a).await.unwrap(),
+    ]
+    .into_iter()
+    .map(|r| {
+        assert!(r.cached);
+        r.content
+    })
+    .collect();
+    assert_eq!(got, ["one", "two", "two"]);
+    match player.complete(&ChatRequest::user("never recorded")).await {
+        Err(Error::CassetteMiss { key, request, .. }) => {
+            assert_eq!(key.len(), 64);
+            assert!(request.contains("never recorded"), "{request}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another model's recording is another key.
+    assert!(
+        Cassette::replay(&path, "m2")
+            .unwrap()
+            .complete(&a)
+            .await
+            .is_err()
+    );
+
+    // Record-missing: hits from the file, misses from the provider, appended.
+    let fresh = Arc::new(Scripted::new(["new answer"]).with_model("m1"));
+    let both = Cassette::open(&path, CassetteMode::RecordMissing, Some(fresh.clone())).unwrap();
+    assert_eq!(
+        both.complete(&ChatRequest::user("b"))
+            .await
+            .unwrap()
+            .content,
+        "three"
+    );
+    assert_eq!(
+        both.complete(&ChatRequest::user("c"))
+            .await
+            .unwrap()
+            .content,
+        "new answer"
+    );
+    assert_eq!(fresh.calls().len(), 1);
+    drop(both);
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
+
+    // Plain replay falls through to the provider for what it lacks, without recording it.
+    let fallback = Arc::new(Scripted::new(["live"]).with_model("m1"));
+    let replay = Cassette::open(&path, CassetteMode::Replay, Some(fallback)).unwrap();
+    assert_eq!(
+        replay
+            .complete(&ChatRequest::user("zzz"))
+            .await
+            .unwrap()
+            .content,
+        "live"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
+}
+
+#[tokio::test]
+async fn a_bad_line_names_the_file_and_line() {
+    let path = temp("bad");
+    std::fs::write(&path, "{\"cassette\":1}\n").unwrap();
+    match Cassette::replay(&path, "m") {
+        Err(Error::Cassette { message, .. }) => {
+            assert!(message.starts_with("line 1:"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        Cassette::open(&path, CassetteMode::Record, None),
+        Err(Error::Config { .. })
+    ));
+}
+
+#[tokio::test]
+async fn no_secret_is_ever_written() {
+    let server = MockServer::start().await;
+    let body =
+        serde_json::json!({"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}]});
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let key = "sk-cassette-secret-987654321";
+    let provider = OpenAiCompatible::builder()
+        .base_url(format!("{}/v1", server.uri()))
+        .api_key(key)
+        .model("m")
+        .build()
+        .unwrap();
+    let path = temp("secret");
+    let recorder = Cassette::open(&path, CassetteMode::Record, Some(Arc::new(provider))).unwrap();
+    recorder
+        .complete(&ChatRequest::user("hello"))
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(key));
+    assert!(!text.to_lowercase().contains("authorization"));
+    let replayed: ChatResponse =
+        serde_json::from_str::<CassetteEntry>(text.lines().next().unwrap())
+            .unwrap()
+            .response;
+    assert_eq!(replayed.content, "hi");
+}

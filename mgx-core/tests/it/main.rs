@@ -1,0 +1,7 @@
+//! mgx-core integration tests: providers against real and mock servers, caches, cassettes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests stop loudly
+
+mod cache;
+mod cassette;
+mod http;
+mod litellm;
