@@ -100,6 +100,36 @@ enum Command {
         /// The new file or directory.
         new: PathBuf,
     },
+    /// Check an LLM endpoint the way a run will use it: send one prompt and print the answer.
+    ///
+    /// The server and key come from the options or the environment (`MGX_BASE_URL` or
+    /// `OPENAI_BASE_URL`, `MGX_API_KEY` or `OPENAI_API_KEY`, `MGX_MODEL`). Exits 1 with the
+    /// server's message when the call fails, 2 for bad options.
+    Complete {
+        /// The prompt.
+        prompt: String,
+        /// The server's base URL, up to `/v1`.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// The model.
+        #[arg(long)]
+        model: Option<String>,
+        /// Stream the answer as it arrives.
+        #[arg(long)]
+        stream: bool,
+        /// Seconds to wait for the answer (and, streaming, between chunks).
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+        /// Retries after the first attempt (429, 5xx, timeouts, connection errors).
+        #[arg(long, default_value_t = 3)]
+        max_retries: u32,
+        /// The most tokens the answer may have.
+        #[arg(long)]
+        max_tokens: Option<u32>,
+        /// Print content, finish reason, usage and attempts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Parse a FILE manifest and show its files and prose.
     Manifest {
         /// The manifest (`-` for standard input).
@@ -374,6 +404,93 @@ fn diff_command(old: &PathBuf, new: &PathBuf) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+struct CompleteOptions {
+    base_url: Option<String>,
+    model: Option<String>,
+    stream: bool,
+    timeout: std::time::Duration,
+    max_retries: u32,
+    max_tokens: Option<u32>,
+    json: bool,
+}
+
+fn complete_command(prompt: &str, o: &CompleteOptions) -> Result<ExitCode, String> {
+    use futures::StreamExt;
+    use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider};
+    use mgx_core::providers::{OpenAiCompatible, RetryPolicy, Timeouts};
+    use std::io::Write as _;
+
+    let mut builder = OpenAiCompatible::builder()
+        .retry(RetryPolicy {
+            max_attempts: o.max_retries.saturating_add(1),
+            deadline: o.timeout.saturating_mul(o.max_retries.saturating_add(1)) * 2,
+            ..RetryPolicy::default()
+        })
+        .timeouts(Timeouts {
+            request: o.timeout,
+            between_chunks: o.timeout,
+            ..Timeouts::default()
+        });
+    if let Some(url) = &o.base_url {
+        builder = builder.base_url(url);
+    }
+    if let Some(model) = &o.model {
+        builder = builder.model(model);
+    }
+    let provider = builder.build().map_err(|e| e.to_string())?;
+    let mut request = ChatRequest::user(prompt);
+    request.max_tokens = o.max_tokens;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result: Result<ChatResponse, mgx_core::Error> = runtime.block_on(async {
+        if !o.stream {
+            return provider.complete(&request).await;
+        }
+        let mut pieces = provider.stream(&request).await?;
+        let mut answer = ChatResponse::text("");
+        answer.finish_reason = None;
+        while let Some(piece) = pieces.next().await {
+            let piece = piece?;
+            if !o.json {
+                print!("{}", piece.content);
+                let _ = std::io::stdout().flush();
+            }
+            answer.content.push_str(&piece.content);
+            answer.finish_reason = piece.finish_reason.or(answer.finish_reason);
+            answer.usage = piece.usage.or(answer.usage);
+        }
+        if !o.json {
+            println!();
+        }
+        Ok(answer)
+    });
+    match result {
+        Ok(answer) => {
+            if o.json {
+                print_json(&serde_json::json!({
+                    "content": answer.content,
+                    "finish_reason": answer.finish_reason,
+                    "usage": answer.usage,
+                    "model": answer.model,
+                    "attempts": answer.attempts,
+                }))?;
+            } else if !o.stream {
+                println!("{}", answer.content);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if o.json {
+                print_json(&serde_json::json!({"error": e.to_string(), "code": e.code()}))?;
+            }
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -394,6 +511,27 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             return manifest_command(&file, json);
         }
         Command::Patch(command) if cli.stack_files.is_empty() => return patch_command(command),
+        Command::Complete {
+            prompt,
+            base_url,
+            model,
+            stream,
+            timeout,
+            max_retries,
+            max_tokens,
+            json,
+        } if cli.stack_files.is_empty() => {
+            let options = CompleteOptions {
+                base_url,
+                model,
+                stream,
+                timeout: std::time::Duration::from_secs(timeout.max(1)),
+                max_retries,
+                max_tokens,
+                json,
+            };
+            return complete_command(&prompt, &options);
+        }
         Command::Diff { old, new } if cli.stack_files.is_empty() => {
             return diff_command(&old, &new);
         }
@@ -468,6 +606,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Manifest { file, json } => manifest_command(&file, json),
         Command::Patch(command) => patch_command(command),
+        Command::Complete { .. } => Err("`complete` takes no --stacks".into()),
         Command::Diff { old, new } => diff_command(&old, &new),
     }
 }

@@ -338,3 +338,119 @@ fn patch_apply_exit_codes_backups_and_diff() {
     assert!(stdout(&out).contains("-+B"), "{}", stdout(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn complete_reports_an_unreachable_server_with_exit_1() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}/v1");
+    let out = mgx(&[
+        "complete",
+        "--base-url",
+        &url,
+        "--model",
+        "m",
+        "--max-retries",
+        "0",
+        "--json",
+        "hi",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["code"], "connection");
+    let out = mgx(&["complete", "--base-url", "not a url", "--model", "m", "hi"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("base URL"));
+}
+
+#[test]
+fn complete_against_a_real_openai_compatible_server() {
+    // The LiteLLM proxy `.ci/test-all` starts (see mgx-core's litellm test).
+    let Ok(url) = std::env::var("MGX_LITELLM_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must provide MGX_LITELLM_URL"
+        );
+        eprintln!("MGX_LITELLM_URL is not set: skipping");
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_mgx"))
+        .args([
+            "complete",
+            "--base-url",
+            &url,
+            "--model",
+            "mgx-mock",
+            "--json",
+            "Say hello",
+        ])
+        .env("MGX_API_KEY", "sk-mgx-test-master-key")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["content"], "Hello from the mgx test model.");
+    assert_eq!(v["attempts"], 1);
+    assert!(v["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+    let out = Command::new(env!("CARGO_BIN_EXE_mgx"))
+        .args([
+            "complete",
+            "--base-url",
+            &url,
+            "--model",
+            "mgx-mock",
+            "--stream",
+            "Say hello",
+        ])
+        .env("MGX_API_KEY", "sk-mgx-test-master-key")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(stdout(&out).trim(), "Hello from the mgx test model.");
+}
+
+#[test]
+fn complete_takes_server_key_and_model_from_the_environment() {
+    let Ok(url) = std::env::var("MGX_LITELLM_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must provide MGX_LITELLM_URL"
+        );
+        return;
+    };
+    // The OPENAI_* names are the fallbacks of the MGX_* ones.
+    let out = Command::new(env!("CARGO_BIN_EXE_mgx"))
+        .args(["complete", "--json", "Say hello"])
+        .env_remove("MGX_BASE_URL")
+        .env_remove("MGX_API_KEY")
+        .env("OPENAI_BASE_URL", &url)
+        .env("OPENAI_API_KEY", "sk-mgx-test-master-key")
+        .env("MGX_MODEL", "mgx-mock")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // MGX_* wins over OPENAI_*: a wrong OPENAI_BASE_URL is not used.
+    let out = Command::new(env!("CARGO_BIN_EXE_mgx"))
+        .args(["complete", "--json", "Say hello"])
+        .env("MGX_BASE_URL", &url)
+        .env("MGX_API_KEY", "sk-mgx-test-master-key")
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
+        .env("MGX_MODEL", "mgx-mock")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
