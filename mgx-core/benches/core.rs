@@ -141,6 +141,27 @@ fn memory_cache(c: &mut Criterion) {
             });
         })
     });
+    // The same threads, each with a cache of its own (half the capacity): what the machine
+    // gives when nothing is shared.
+    group.bench_function(
+        format!("mgx_1M_mixed_ops_{threads}_threads_a_cache_each"),
+        |b| {
+            b.iter(|| {
+                std::thread::scope(|s| {
+                    for part in ops.chunks(OPS / threads) {
+                        let keys = &keys;
+                        s.spawn(move || {
+                            let cache: MemoryCache<u64> = MemoryCache::builder()
+                                .capacity(CAPACITY / threads)
+                                .ttl(Duration::from_secs(3600))
+                                .build();
+                            black_box(run_memory(&cache, part, keys))
+                        });
+                    }
+                });
+            })
+        },
+    );
     group.bench_function("mgx_1M_mixed_ops_one_thread_no_ttl", |b| {
         b.iter(|| {
             let cache: MemoryCache<u64> = MemoryCache::builder()
