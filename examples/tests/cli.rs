@@ -365,92 +365,82 @@ fn complete_reports_an_unreachable_server_with_exit_1() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("base URL"));
 }
 
-#[test]
-fn complete_against_a_real_openai_compatible_server() {
-    // The LiteLLM proxy `.ci/test-all` starts (see mgx-core's litellm test).
-    let Ok(url) = std::env::var("MGX_LITELLM_URL") else {
+/// Run `mgx` with these environment variables set (`None`: removed).
+fn mgx_env(args: &[&str], env: &[(&str, Option<&str>)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mgx"));
+    cmd.args(args);
+    for (name, value) in env {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    let out = cmd.output().expect("run mgx");
+    assert!(
+        out.status.success(),
+        "mgx {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The LiteLLM proxy `.ci/test-all` starts (see mgx-core's litellm test); required in CI.
+fn litellm_url() -> Option<String> {
+    let url = std::env::var("MGX_LITELLM_URL").ok();
+    if url.is_none() {
         assert!(
             std::env::var("CI").is_err(),
             "CI must provide MGX_LITELLM_URL"
         );
         eprintln!("MGX_LITELLM_URL is not set: skipping");
-        return;
-    };
-    let out = Command::new(env!("CARGO_BIN_EXE_mgx"))
-        .args([
-            "complete",
-            "--base-url",
-            &url,
-            "--model",
-            "mgx-mock",
-            "--json",
-            "Say hello",
-        ])
-        .env("MGX_API_KEY", "sk-mgx-test-master-key")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    }
+    url
+}
+
+const TEST_KEY: Option<&str> = Some("sk-mgx-test-master-key");
+
+#[test]
+fn complete_against_a_real_openai_compatible_server() {
+    let Some(url) = litellm_url() else { return };
+    let base = ["complete", "--base-url", &url, "--model", "mgx-mock"];
+    let out = mgx_env(
+        &[&base[..], &["--json", "Say hello"]].concat(),
+        &[("MGX_API_KEY", TEST_KEY)],
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["content"], "Hello from the mgx test model.");
     assert_eq!(v["attempts"], 1);
     assert!(v["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
-    let out = Command::new(env!("CARGO_BIN_EXE_mgx"))
-        .args([
-            "complete",
-            "--base-url",
-            &url,
-            "--model",
-            "mgx-mock",
-            "--stream",
-            "Say hello",
-        ])
-        .env("MGX_API_KEY", "sk-mgx-test-master-key")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = mgx_env(
+        &[&base[..], &["--stream", "Say hello"]].concat(),
+        &[("MGX_API_KEY", TEST_KEY)],
+    );
     assert_eq!(stdout(&out).trim(), "Hello from the mgx test model.");
 }
 
 #[test]
 fn complete_takes_server_key_and_model_from_the_environment() {
-    let Ok(url) = std::env::var("MGX_LITELLM_URL") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must provide MGX_LITELLM_URL"
-        );
-        return;
-    };
-    // The OPENAI_* names are the fallbacks of the MGX_* ones.
-    let out = Command::new(env!("CARGO_BIN_EXE_mgx"))
-        .args(["complete", "--json", "Say hello"])
-        .env_remove("MGX_BASE_URL")
-        .env_remove("MGX_API_KEY")
-        .env("OPENAI_BASE_URL", &url)
-        .env("OPENAI_API_KEY", "sk-mgx-test-master-key")
-        .env("MGX_MODEL", "mgx-mock")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let Some(url) = litellm_url() else { return };
+    let args = ["complete", "--json", "Say hello"];
+    // The OPENAI_* names are the fallbacks of the MGX_* ones…
+    mgx_env(
+        &args,
+        &[
+            ("MGX_BASE_URL", None),
+            ("MGX_API_KEY", None),
+            ("OPENAI_BASE_URL", Some(&url)),
+            ("OPENAI_API_KEY", TEST_KEY),
+            ("MGX_MODEL", Some("mgx-mock")),
+        ],
     );
-    // MGX_* wins over OPENAI_*: a wrong OPENAI_BASE_URL is not used.
-    let out = Command::new(env!("CARGO_BIN_EXE_mgx"))
-        .args(["complete", "--json", "Say hello"])
-        .env("MGX_BASE_URL", &url)
-        .env("MGX_API_KEY", "sk-mgx-test-master-key")
-        .env("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
-        .env("MGX_MODEL", "mgx-mock")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    // …and MGX_* wins: a wrong OPENAI_BASE_URL is not used.
+    mgx_env(
+        &args,
+        &[
+            ("MGX_BASE_URL", Some(&url)),
+            ("MGX_API_KEY", TEST_KEY),
+            ("OPENAI_BASE_URL", Some("http://127.0.0.1:1/v1")),
+            ("MGX_MODEL", Some("mgx-mock")),
+        ],
     );
 }

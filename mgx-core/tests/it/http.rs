@@ -49,6 +49,31 @@ fn ok_body(text: &str) -> serde_json::Value {
     })
 }
 
+/// A server that answers every POST with `template`.
+async fn answering(template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// An event-stream answer.
+fn event_stream(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")
+}
+
+/// Stream a one-message request from `server` and collect the answer.
+async fn streamed(server: &MockServer) -> mgx_core::Result<mgx_core::llm::ChatResponse> {
+    collect(
+        provider(&server.uri())
+            .stream(&ChatRequest::user("hi"))
+            .await?,
+    )
+    .await
+}
+
 fn no_key_in(error: &Error) {
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains(KEY), "the key leaked: {shown}");
@@ -276,11 +301,7 @@ async fn malformed_json_is_a_typed_error() {
         matches!(error, Error::MalformedResponse { .. }),
         "{error:?}"
     );
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"choices": []})))
-        .mount(&server)
-        .await;
+    let server = answering(ResponseTemplate::new(200).set_body_json(json!({"choices": []}))).await;
     let error = provider(&server.uri())
         .complete(&ChatRequest::user("hi"))
         .await
@@ -324,15 +345,12 @@ async fn a_slow_answer_times_out_and_is_retried() {
     let answer = p.complete(&ChatRequest::user("hi")).await.unwrap();
     assert_eq!((answer.content.as_str(), answer.attempts), ("on time", 2));
     // With one attempt, the timeout is the error.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(ok_body("late"))
-                .set_delay(Duration::from_secs(3)),
-        )
-        .mount(&server)
-        .await;
+    let server = answering(
+        ResponseTemplate::new(200)
+            .set_body_json(ok_body("late"))
+            .set_delay(Duration::from_secs(3)),
+    )
+    .await;
     let p = provider_with(
         &server.uri(),
         RetryPolicy {
@@ -481,14 +499,7 @@ async fn a_stream_is_read_to_done_with_usage_in_a_final_chunk() {
 
 #[tokio::test]
 async fn a_stream_cut_before_done_and_finish_is_an_error_not_a_short_answer() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            sse(&[delta("Hel"), delta("lo")], false),
-            "text/event-stream",
-        ))
-        .mount(&server)
-        .await;
+    let server = answering(event_stream(sse(&[delta("Hel"), delta("lo")], false))).await;
     let mut stream = provider(&server.uri())
         .stream(&ChatRequest::user("hi"))
         .await
@@ -507,24 +518,10 @@ async fn a_stream_cut_before_done_and_finish_is_an_error_not_a_short_answer() {
         "{last:?}"
     );
     // A finish reason without [DONE] is a complete answer (some servers never send [DONE]).
-    let server = MockServer::start().await;
     let finished =
         json!({"choices": [{"index": 0, "delta": {"content": "!"}, "finish_reason": "length"}]});
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(sse(&[delta("Hi"), finished], false), "text/event-stream"),
-        )
-        .mount(&server)
-        .await;
-    let answer = collect(
-        provider(&server.uri())
-            .stream(&ChatRequest::user("hi"))
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let server = answering(event_stream(sse(&[delta("Hi"), finished], false))).await;
+    let answer = streamed(&server).await.unwrap();
     assert_eq!(
         (answer.content.as_str(), answer.finish_reason),
         ("Hi!", Some(FinishReason::Length))
@@ -533,44 +530,15 @@ async fn a_stream_cut_before_done_and_finish_is_an_error_not_a_short_answer() {
 
 #[tokio::test]
 async fn a_stream_with_garbage_or_an_error_chunk_fails_typed() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("data: {not json\n\n", "text/event-stream"),
-        )
-        .mount(&server)
-        .await;
-    let error = collect(
-        provider(&server.uri())
-            .stream(&ChatRequest::user("hi"))
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap_err();
+    let server = answering(event_stream("data: {not json\n\n".into())).await;
+    let error = streamed(&server).await.unwrap_err();
     assert!(
         matches!(error, Error::MalformedResponse { .. }),
         "{error:?}"
     );
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            sse(
-                &[delta("a"), json!({"error": {"message": "model crashed"}})],
-                true,
-            ),
-            "text/event-stream",
-        ))
-        .mount(&server)
-        .await;
-    let error = collect(
-        provider(&server.uri())
-            .stream(&ChatRequest::user("hi"))
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap_err();
+    let crashed = json!({"error": {"message": "model crashed"}});
+    let server = answering(event_stream(sse(&[delta("a"), crashed], true))).await;
+    let error = streamed(&server).await.unwrap_err();
     assert!(
         matches!(&error, Error::Provider { message } if message == "model crashed"),
         "{error:?}"
@@ -589,21 +557,11 @@ async fn a_stream_request_is_retried_before_the_first_byte() {
     let done =
         json!({"choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]});
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(sse(&[done], true), "text/event-stream"),
-        )
+        .respond_with(event_stream(sse(&[done], true)))
         .with_priority(2)
         .mount(&server)
         .await;
-    let answer = collect(
-        provider(&server.uri())
-            .stream(&ChatRequest::user("hi"))
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer.content, "ok");
+    assert_eq!(streamed(&server).await.unwrap().content, "ok");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -670,4 +628,51 @@ async fn bad_configuration_is_a_typed_error() {
         .build()
         .unwrap_err();
     assert_eq!(e.code(), "config");
+}
+
+#[tokio::test]
+async fn providers_with_one_endpoint_and_key_share_their_rate_limits() {
+    let server = answering(
+        ResponseTemplate::new(200)
+            .set_body_json(ok_body("x"))
+            .set_delay(Duration::from_millis(200)),
+    )
+    .await;
+    let limited = |key: &str| {
+        OpenAiCompatible::builder()
+            .base_url(format!("{}/v1", server.uri()))
+            .api_key(key)
+            .model("m")
+            .rate_limits(mgx_core::ratelimit::RateLimits {
+                max_concurrent: Some(1),
+                ..Default::default()
+            })
+            .build()
+            .unwrap()
+    };
+    // Two providers built apart, same endpoint and key: one call at a time between them.
+    let (a, b) = (limited("k-shared"), limited("k-shared"));
+    let start = Instant::now();
+    let request = ChatRequest::user("hi");
+    let (x, y, z) = futures::join!(
+        a.complete(&request),
+        b.complete(&request),
+        a.complete(&request)
+    );
+    assert!(x.is_ok() && y.is_ok() && z.is_ok());
+    assert!(
+        start.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        start.elapsed()
+    );
+    // Another key has its own limiter.
+    let (c, d) = (limited("k-one"), limited("k-two"));
+    let start = Instant::now();
+    let (x, y) = futures::join!(c.complete(&request), d.complete(&request));
+    assert!(x.is_ok() && y.is_ok());
+    assert!(
+        start.elapsed() < Duration::from_millis(390),
+        "{:?}",
+        start.elapsed()
+    );
 }
