@@ -16,7 +16,9 @@
 //!   scripted provider, record/replay cassettes, a cache with in-flight de-duplication;
 //! - [`cache`] — the [`Cache`] trait, its documented key, memory (LRU + TTL) and Redis backends;
 //! - [`events`] — the event shape of the seed's contract and non-blocking sinks;
-//! - [`cost`] — prices per model (never invented), [`ratelimit`] — limits per endpoint and key.
+//! - [`cost`] — prices per model (never invented), [`ratelimit`] — limits per endpoint and key,
+//!   [`budget`] — a run's dollar and token limits, checked before every call;
+//! - [`parse`] — JSON answers read out of model text tolerantly, never by keyword.
 //!
 //! ```
 //! use mgx_core::stacks::{StackRegistry, TaskSpec};
@@ -65,11 +67,13 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub mod budget;
 pub mod cache;
 pub mod cost;
 mod error;
 pub mod events;
 pub mod llm;
+pub mod parse;
 pub mod providers;
 pub mod ratelimit;
 
