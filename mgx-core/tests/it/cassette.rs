@@ -15,35 +15,23 @@ fn temp(name: &str) -> std::path::PathBuf {
     dir.join("calls.jsonl")
 }
 
+/// The text of `provider`'s answer to one user message.
+async fn ask(provider: &dyn LlmProvider, prompt: &str) -> String {
+    provider
+        .complete(&ChatRequest::user(prompt))
+        .await
+        .unwrap()
+        .content
+}
+
 #[tokio::test]
 async fn record_then_replay_then_strict_miss() {
     let path = temp("modes");
     let scripted = Arc::new(Scripted::new(["one", "two", "three"]).with_model("m1"));
     let recorder = Cassette::open(&path, CassetteMode::Record, Some(scripted.clone())).unwrap();
-    assert_eq!(
-        recorder
-            .complete(&ChatRequest::user("a"))
-            .await
-            .unwrap()
-            .content,
-        "one"
-    );
-    assert_eq!(
-        recorder
-            .complete(&ChatRequest::user("a"))
-            .await
-            .unwrap()
-            .content,
-        "two"
-    );
-    assert_eq!(
-        recorder
-            .complete(&ChatRequest::user("b"))
-            .await
-            .unwrap()
-            .content,
-        "three"
-    );
+    assert_eq!(ask(&recorder, "a").await, "one");
+    assert_eq!(ask(&recorder, "a").await, "two");
+    assert_eq!(ask(&recorder, "b").await, "three");
     drop(recorder);
     let lines: Vec<CassetteEntry> = std::fs::read_to_string(&path)
         .unwrap()
@@ -88,20 +76,8 @@ async fn record_then_replay_then_strict_miss() {
     // Record-missing: hits from the file, misses from the provider, appended.
     let fresh = Arc::new(Scripted::new(["new answer"]).with_model("m1"));
     let both = Cassette::open(&path, CassetteMode::RecordMissing, Some(fresh.clone())).unwrap();
-    assert_eq!(
-        both.complete(&ChatRequest::user("b"))
-            .await
-            .unwrap()
-            .content,
-        "three"
-    );
-    assert_eq!(
-        both.complete(&ChatRequest::user("c"))
-            .await
-            .unwrap()
-            .content,
-        "new answer"
-    );
+    assert_eq!(ask(&both, "b").await, "three");
+    assert_eq!(ask(&both, "c").await, "new answer");
     assert_eq!(fresh.calls().len(), 1);
     drop(both);
     assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
@@ -109,14 +85,7 @@ async fn record_then_replay_then_strict_miss() {
     // Plain replay falls through to the provider for what it lacks, without recording it.
     let fallback = Arc::new(Scripted::new(["live"]).with_model("m1"));
     let replay = Cassette::open(&path, CassetteMode::Replay, Some(fallback)).unwrap();
-    assert_eq!(
-        replay
-            .complete(&ChatRequest::user("zzz"))
-            .await
-            .unwrap()
-            .content,
-        "live"
-    );
+    assert_eq!(ask(&replay, "zzz").await, "live");
     assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
 }
 

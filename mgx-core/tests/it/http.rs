@@ -74,6 +74,13 @@ async fn streamed(server: &MockServer) -> mgx_core::Result<mgx_core::llm::ChatRe
     .await
 }
 
+/// A 429 answer with `Retry-After` and the server's message.
+fn too_many(retry_after: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(429)
+        .insert_header("retry-after", retry_after)
+        .set_body_json(json!({"error": {"message": message}}))
+}
+
 fn no_key_in(error: &Error) {
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains(KEY), "the key leaked: {shown}");
@@ -136,11 +143,7 @@ async fn usage_that_is_not_reported_stays_unknown() {
 async fn status_429_waits_as_retry_after_says() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
-                .set_body_json(json!({"error": {"message": "slow down"}})),
-        )
+        .respond_with(too_many("1", "slow down"))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
@@ -379,11 +382,7 @@ async fn a_slow_answer_times_out_and_is_retried() {
 async fn a_retry_after_beyond_the_deadline_gives_up_at_once() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "120")
-                .set_body_json(json!({"error": {"message": "quota"}})),
-        )
+        .respond_with(too_many("120", "quota"))
         .expect(1)
         .mount(&server)
         .await;
