@@ -62,6 +62,22 @@ pub struct StackSpec {
     /// Hints for stack inference from free text.
     #[serde(default)]
     pub inference: InferenceHints,
+    /// The files of a minimal working project of the stack (a health endpoint or a first
+    /// screen, its configuration and dependencies), without the test file, which comes from
+    /// [`TestFramework::template`] at [`TestFramework::example_path`]. See
+    /// [`StackSpec::starter_files`].
+    #[serde(default)]
+    pub scaffold: Vec<ScaffoldFile>,
+}
+
+/// One file of a stack's starter project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaffoldFile {
+    /// The path, relative to the project root, with `/`.
+    pub path: String,
+    /// The whole content.
+    pub content: String,
 }
 
 /// The kind of project a stack builds.
@@ -234,6 +250,10 @@ pub struct TestFramework {
     pub file_pattern: String,
     /// A minimal, valid test file in the framework, for prompts and the offline provider.
     pub template: String,
+    /// Where [`TestFramework::template`] goes in the starter project (matches
+    /// [`TestFramework::file_pattern`]).
+    #[serde(default)]
+    pub example_path: Option<String>,
 }
 
 /// A command-line tool (linter or formatter) and how to run it on a project.
@@ -442,6 +462,31 @@ fn component_matches(pattern: &str, text: &str) -> bool {
 }
 
 impl StackSpec {
+    /// The starter project: the [`scaffold`](StackSpec::scaffold) files, then the test
+    /// template at its example path (when the stack has both).
+    ///
+    /// ```
+    /// let spec = mgx_stacks::StackRegistry::builtin().get("fastapi")?;
+    /// let files = spec.starter_files();
+    /// assert!(files.iter().any(|f| f.path == "app/main.py"));
+    /// assert!(files.iter().any(|f| f.path == "tests/test_health.py"));
+    /// # Ok::<(), mgx_stacks::Error>(())
+    /// ```
+    pub fn starter_files(&self) -> Vec<ScaffoldFile> {
+        let mut files = self.scaffold.clone();
+        if let Some((path, test)) = self
+            .test
+            .as_ref()
+            .and_then(|t| t.example_path.as_ref().map(|p| (p, t)))
+        {
+            files.push(ScaffoldFile {
+                path: path.clone(),
+                content: format!("{}\n", test.template.trim()),
+            });
+        }
+        files
+    }
+
     /// Check the spec against the rules of the format. Registration calls this, so a registered
     /// spec is always valid.
     ///
