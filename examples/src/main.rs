@@ -100,6 +100,35 @@ enum Command {
         /// The new file or directory.
         new: PathBuf,
     },
+    /// Run the team on a task and write the result: analysis, plan, approval, code, tests,
+    /// review, validation, files.
+    ///
+    /// Offline by default (a scaffold generator, no network, no key); `--provider openai` uses
+    /// an OpenAI-compatible server from the environment (see `complete`). Exits 0 when the
+    /// result was written, 1 when the run failed, was rejected or ran out of budget, 2 for bad
+    /// options.
+    Run {
+        /// The task: plain text, or the JSON task contract.
+        task: String,
+        /// Where to write the project.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// The stack id (default: inferred from the task).
+        #[arg(long)]
+        stack: Option<String>,
+        /// `offline` (default) or `openai`.
+        #[arg(long, default_value = "offline")]
+        provider: String,
+        /// The model (with `--provider openai`).
+        #[arg(long)]
+        model: Option<String>,
+        /// Approve the plan without asking (asked only when standard input is a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Print the events as JSON lines and the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check an LLM endpoint the way a run will use it: send one prompt and print the answer.
     ///
     /// The server and key come from the options or the environment (`MGX_BASE_URL` or
@@ -404,6 +433,106 @@ fn diff_command(old: &PathBuf, new: &PathBuf) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_command(
+    task: &str,
+    out: &std::path::Path,
+    stack: Option<&str>,
+    provider: &str,
+    model: Option<String>,
+    yes: bool,
+    json: bool,
+) -> Result<ExitCode, String> {
+    use mgx_core::events::{CallbackSink, EventType};
+    use mgx_core::team::{Approval, ApprovalPolicy, RunStatus, Team};
+    use std::io::IsTerminal as _;
+    use std::sync::Arc;
+
+    let mut builder = Team::builder().output_dir(out);
+    if let Some(id) = stack {
+        builder = builder.stack(id);
+    }
+    match provider {
+        "offline" => {}
+        "openai" => {
+            let mut p = mgx_core::providers::OpenAiCompatible::builder();
+            if let Some(m) = model {
+                p = p.model(m);
+            }
+            builder = builder.provider(Arc::new(p.build().map_err(|e| e.to_string())?));
+        }
+        other => return Err(format!("--provider {other:?}: expected offline or openai")),
+    }
+    builder = builder.sink(Arc::new(CallbackSink(
+        move |e: &mgx_core::events::Event| {
+            if json {
+                println!("{}", e.to_json());
+                return;
+            }
+            match e.event_type {
+                EventType::PlanReady => {
+                    eprintln!("plan:");
+                    for (i, step) in e.data["plan"]["steps"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                    {
+                        eprintln!("  {}. {}", i + 1, step.as_str().unwrap_or_default());
+                    }
+                }
+                EventType::LlmCall | EventType::ApprovalRequired => {}
+                _ => eprintln!("[{}] {}", e.event_type, e.message),
+            }
+        },
+    )));
+    if !yes && std::io::stdin().is_terminal() {
+        builder = builder.approval(ApprovalPolicy::Callback(Arc::new(|_plan| {
+            eprint!("Approve the plan? [y/N] ");
+            let mut answer = String::new();
+            let _ = std::io::stdin().read_line(&mut answer);
+            if matches!(answer.trim(), "y" | "Y" | "yes") {
+                Approval::Approve { feedback: None }
+            } else {
+                Approval::Reject {
+                    reason: "rejected at the prompt".into(),
+                }
+            }
+        })));
+    }
+    let team = builder.build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let report = runtime.block_on(team.run(task));
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "{:?}: {} files in {} (stack {}, {} model calls{})",
+            report.status,
+            report.files.len(),
+            report.output_dir.as_deref().unwrap_or("-"),
+            report.stack.as_deref().unwrap_or("-"),
+            report.llm_calls,
+            if report.providers.iter().any(|p| p.starts_with("offline/")) {
+                "; offline: a scaffold of the stack, not a model's answer"
+            } else {
+                ""
+            }
+        );
+        for f in &report.files {
+            println!("  {f}");
+        }
+        if let Some(e) = &report.error {
+            eprintln!("error: {e}");
+        }
+    }
+    Ok(ExitCode::from(u8::from(
+        report.status != RunStatus::Completed,
+    )))
+}
+
 struct CompleteOptions {
     base_url: Option<String>,
     model: Option<String>,
@@ -511,6 +640,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             return manifest_command(&file, json);
         }
         Command::Patch(command) if cli.stack_files.is_empty() => return patch_command(command),
+        Command::Run {
+            task,
+            out,
+            stack,
+            provider,
+            model,
+            yes,
+            json,
+        } if cli.stack_files.is_empty() => {
+            return run_command(&task, &out, stack.as_deref(), &provider, model, yes, json);
+        }
         Command::Complete {
             prompt,
             base_url,
@@ -607,6 +747,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Manifest { file, json } => manifest_command(&file, json),
         Command::Patch(command) => patch_command(command),
         Command::Complete { .. } => Err("`complete` takes no --stacks".into()),
+        Command::Run { .. } => Err("`run` takes no --stacks yet".into()),
         Command::Diff { old, new } => diff_command(&old, &new),
     }
 }

@@ -444,3 +444,40 @@ fn complete_takes_server_key_and_model_from_the_environment() {
         ],
     );
 }
+
+#[test]
+fn run_writes_the_project_offline_and_reports_it() {
+    let out = std::env::temp_dir().join(format!("mgx-cli-run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let out_s = out.to_string_lossy().into_owned();
+    let result = mgx(&[
+        "run",
+        "Create a FastAPI /health endpoint with tests",
+        "--out",
+        &out_s,
+        "--yes",
+        "--json",
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    // Events as JSON lines, then the report.
+    let text = stdout(&result);
+    let report_start = text.find("\n{\n").map_or(0, |i| i + 1);
+    let events: Vec<serde_json::Value> = text[..report_start]
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["event_type"], "analysis_start");
+    assert_eq!(events.last().unwrap()["event_type"], "completion");
+    let report: serde_json::Value = serde_json::from_str(&text[report_start..]).unwrap();
+    assert_eq!(report["status"], "completed");
+    assert_eq!(report["providers"][0], "offline/scaffold");
+    assert!(out.join("app/main.py").exists() && out.join("tests/test_health.py").exists());
+    // A stack that does not exist is bad input.
+    let bad = mgx(&["run", "x", "--stack", "fastapy", "--out", &out_s]);
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_dir_all(&out).ok();
+}

@@ -188,6 +188,11 @@ impl BudgetTracker {
         })
     }
 
+    /// The cost of a call to `model` with `usage` by this tracker's prices (`None`: unknown).
+    pub fn cost(&self, model: &str, usage: Option<&Usage>) -> Option<f64> {
+        self.prices.cost(model, usage)
+    }
+
     /// What has been spent (settled calls).
     pub fn spend(&self) -> Spend {
         self.lock().spend

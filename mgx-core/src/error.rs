@@ -129,6 +129,41 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A call would pass the run's budget; the run stops instead.
+    #[error("{message}")]
+    BudgetExceeded {
+        /// Which limit, what was spent and what the call needed.
+        message: String,
+    },
+    /// A model's answer could not be read in the shape its action asked for, even when asked
+    /// again.
+    #[error("the {what} could not be read: {message}")]
+    Unreadable {
+        /// What was asked for (`analysis`, `plan`, `tests` …).
+        what: String,
+        /// Why, with the start of the answer.
+        message: String,
+    },
+    /// Generated output kept failing validation after the allowed revisions.
+    #[error("the output failed validation after {attempts} attempts: {summary}")]
+    Invalid {
+        /// Attempts made.
+        attempts: usize,
+        /// The last validation's summary.
+        summary: String,
+    },
+    /// The task could not be run as given (no stack fits it, it is empty …).
+    #[error("{message}")]
+    Task {
+        /// What is wrong.
+        message: String,
+    },
+    /// Writing the result failed; nothing was half-written.
+    #[error("writing the result failed: {message}")]
+    Apply {
+        /// What went wrong.
+        message: String,
+    },
     /// A file could not be read or written.
     #[error("{path}: {message}")]
     Io {
@@ -142,7 +177,8 @@ pub enum Error {
 impl Error {
     /// A stable, machine-readable name of the error kind (`status`, `rate_limited`, `timeout`,
     /// `connection`, `malformed_response`, `incomplete_stream`, `config`, `cassette_miss`,
-    /// `cassette`, `scripted`, `provider`, `cache`, `io`).
+    /// `cassette`, `scripted`, `provider`, `cache`, `budget_exceeded`, `unreadable_output`,
+    /// `validation`, `task`, `apply`, `io`).
     pub fn code(&self) -> &'static str {
         match self {
             Error::Status { .. } => "status",
@@ -157,6 +193,11 @@ impl Error {
             Error::Scripted { .. } => "scripted",
             Error::Provider { .. } => "provider",
             Error::Cache { .. } => "cache",
+            Error::BudgetExceeded { .. } => "budget_exceeded",
+            Error::Unreadable { .. } => "unreadable_output",
+            Error::Invalid { .. } => "validation",
+            Error::Task { .. } => "task",
+            Error::Apply { .. } => "apply",
             Error::Io { .. } => "io",
         }
     }

@@ -4,9 +4,10 @@
 //! result to disk. It is the crate Rust programs link, and the one the Python and Node bindings
 //! wrap.
 //!
-//! **Status:** the foundations are built — LLM providers, caches, events; the team run (roles,
-//! actions, the `TeamBuilder`) comes next. The crate also re-exports the pure crates, so the
-//! bindings and the `mgx` command go through it:
+//! **Status:** LLM providers, caches, events, budgets and a first team run ([`team`]: roles,
+//! actions, the `TeamBuilder`, the offline provider) are built; patch mode, approval handles,
+//! a human reviewer, cancellation and resume come next. The crate also re-exports the pure
+//! crates, so the bindings and the `mgx` command go through it:
 //!
 //! - [`stacks`] — stack specs, inference and the JSON task contract;
 //! - [`guardrails`] — FILE-manifest parsing and output validation;
@@ -18,7 +19,9 @@
 //! - [`events`] — the event shape of the seed's contract and non-blocking sinks;
 //! - [`cost`] — prices per model (never invented), [`ratelimit`] — limits per endpoint and key,
 //!   [`budget`] — a run's dollar and token limits, checked before every call;
-//! - [`parse`] — JSON answers read out of model text tolerantly, never by keyword.
+//! - [`parse`] — JSON answers read out of model text tolerantly, never by keyword;
+//! - [`team`] — the team run: roles that react to messages, the default team of four, the
+//!   builder, the report.
 //!
 //! ```
 //! use mgx_core::stacks::{StackRegistry, TaskSpec};
@@ -76,6 +79,7 @@ pub mod llm;
 pub mod parse;
 pub mod providers;
 pub mod ratelimit;
+pub mod team;
 
 pub use cache::Cache;
 pub use error::{Error, Result, TimeoutStage};

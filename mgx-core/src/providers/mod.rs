@@ -4,11 +4,13 @@
 
 mod cached;
 mod cassette;
+mod offline;
 mod openai;
 mod scripted;
 
 pub use cached::CachedProvider;
 pub use cassette::{CASSETTE_FORMAT, Cassette, CassetteEntry, CassetteMode};
+pub use offline::{ACTION_TAG, Offline};
 pub use openai::{
     ApiKey, DEFAULT_BASE_URL, OpenAiCompatible, OpenAiCompatibleBuilder, RetryPolicy, Timeouts,
 };

@@ -5,3 +5,4 @@ mod cache;
 mod cassette;
 mod http;
 mod litellm;
+mod team;

@@ -1,0 +1,387 @@
+//! The team run: roles that react to messages, the default team of four, and the
+//! [`TeamBuilder`] that puts a run together.
+//!
+//! A run publishes the task as a [`Message`]; every [`Role`] that watches a message's kind
+//! reacts to it, in the team's order, with new messages — as in MetaGPT. The default team:
+//!
+//! | role | watches | actions | publishes |
+//! |---|---|---|---|
+//! | team leader | `task` | AnalyzeTask, DraftPlan | `analysis`, `plan` |
+//! | engineer | `approved_plan`, `revision_request` | WriteCode (validated, bounded auto-revision) | `code` |
+//! | tester | `code` | WriteTest (the stack's own framework) | `tests` |
+//! | reviewer | `tests` | ReviewCode (a JSON verdict) | `review` |
+//!
+//! The runtime itself turns `plan` into `approved_plan` (after the approval policy agrees) and
+//! a `review` that asks for changes into `revision_request` (while revision rounds are left and
+//! the review does not repeat). Custom roles slot in by watching kinds: a security reviewer
+//! watching `code`, a documentation writer watching `review`.
+//!
+//! Every model call goes through the run's budget (checked before the call), the cache (with
+//! in-flight de-duplication) and the provider, and emits an `llm_call` event with its tokens
+//! and cost when known. Model answers are read as JSON or FILE manifests, never by keyword: an
+//! unreadable verdict is asked for again once, then the review fails closed (not approved).
+
+mod roles;
+mod run;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use roles::{
+    ActionRole, AnalyzeTask, DraftPlan, ReviewCode, WriteCode, WriteTest, default_roles,
+};
+pub use run::{Approval, ReviewVerdict, RunContext, RunReport, RunStatus, Validation};
+
+use crate::budget::Budget;
+use crate::cache::Cache;
+use crate::cost::PriceTable;
+use crate::error::{Error, Result};
+use crate::events::EventSink;
+use crate::llm::LlmProvider;
+
+/// Well-known message kinds of the default team.
+pub mod kinds {
+    /// The task (published by the run).
+    pub const TASK: &str = "task";
+    /// The team leader's analysis.
+    pub const ANALYSIS: &str = "analysis";
+    /// The plan, waiting for approval.
+    pub const PLAN: &str = "plan";
+    /// The approved plan (published by the run).
+    pub const APPROVED_PLAN: &str = "approved_plan";
+    /// The engineer's code (a FILE manifest).
+    pub const CODE: &str = "code";
+    /// The tester's tests (a FILE manifest).
+    pub const TESTS: &str = "tests";
+    /// The reviewer's verdict.
+    pub const REVIEW: &str = "review";
+    /// A request for another round of code (published by the run).
+    pub const REVISION_REQUEST: &str = "revision_request";
+}
+
+/// What roles say to each other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// What it is (see [`kinds`]); roles watch kinds.
+    pub kind: String,
+    /// The role (or `run`) that published it.
+    pub from: String,
+    /// The text (a model's answer, a manifest, a plan).
+    pub content: String,
+    /// Structured facts (the parsed analysis, the files of a manifest, a verdict).
+    pub data: serde_json::Value,
+}
+
+impl Message {
+    /// A message.
+    pub fn new(
+        kind: &str,
+        from: &str,
+        content: impl Into<String>,
+        data: serde_json::Value,
+    ) -> Self {
+        Message {
+            kind: kind.to_string(),
+            from: from.to_string(),
+            content: content.into(),
+            data,
+        }
+    }
+}
+
+/// A member of the team: it reacts to the messages it watches with messages of its own.
+#[async_trait::async_trait]
+pub trait Role: Send + Sync {
+    /// The role's name (`engineer`); also the key of per-role providers.
+    fn name(&self) -> &str;
+
+    /// The message kinds it reacts to.
+    fn watches(&self) -> Vec<String>;
+
+    /// React to `message` (the run's messages so far are in `ctx`).
+    async fn react(&self, ctx: &RunContext, message: &Message) -> Result<Vec<Message>>;
+}
+
+/// One step a role takes, usually one model call: AnalyzeTask, WriteCode …
+#[async_trait::async_trait]
+pub trait Action: Send + Sync {
+    /// The action's name (`write_code`), also the tag the offline provider answers by.
+    fn name(&self) -> &str;
+
+    /// Run on the message that triggered the role; returns the message to publish.
+    async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message>;
+}
+
+/// How the plan is approved.
+#[derive(Clone)]
+pub enum ApprovalPolicy {
+    /// Approved at once (the default).
+    Auto,
+    /// Asked of a function, which sees the plan message and answers.
+    Callback(Arc<dyn Fn(&Message) -> Approval + Send + Sync>),
+}
+
+impl std::fmt::Debug for ApprovalPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApprovalPolicy::Auto => f.write_str("Auto"),
+            ApprovalPolicy::Callback(_) => f.write_str("Callback(..)"),
+        }
+    }
+}
+
+/// Builds a [`Team`]. Everything has a default: with nothing set, the team runs offline
+/// ([`crate::providers::Offline`]), writes under `./out`, and checks no budget.
+///
+/// ```
+/// use mgx_core::team::{Team, RunStatus};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let out = std::env::temp_dir().join(format!("mgx-team-doc-{}", std::process::id()));
+/// let team = Team::builder().output_dir(&out).build()?;
+/// let report = team.run("Create a FastAPI /health endpoint with tests").await;
+/// assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+/// assert!(out.join("app/main.py").exists());
+/// # std::fs::remove_dir_all(&out).ok();
+/// # Ok::<(), mgx_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct TeamBuilder {
+    provider: Option<Arc<dyn LlmProvider>>,
+    role_providers: Vec<(String, Arc<dyn LlmProvider>)>,
+    cache: Option<Arc<dyn Cache>>,
+    sinks: Vec<Arc<dyn EventSink>>,
+    stack: Option<String>,
+    constraints: Vec<String>,
+    strict: bool,
+    output_dir: PathBuf,
+    max_rounds: usize,
+    max_revision_rounds: usize,
+    max_validation_retries: usize,
+    budget: Budget,
+    prices: PriceTable,
+    approval: ApprovalPolicy,
+    roles: Option<Vec<Arc<dyn Role>>>,
+    extra_roles: Vec<Arc<dyn Role>>,
+    max_tokens: u32,
+    call_timeout: Duration,
+}
+
+impl Default for TeamBuilder {
+    fn default() -> Self {
+        TeamBuilder {
+            provider: None,
+            role_providers: Vec::new(),
+            cache: None,
+            sinks: Vec::new(),
+            stack: None,
+            constraints: Vec::new(),
+            strict: false,
+            output_dir: PathBuf::from("out"),
+            max_rounds: 5,
+            max_revision_rounds: 2,
+            max_validation_retries: 2,
+            budget: Budget::default(),
+            prices: PriceTable::default(),
+            approval: ApprovalPolicy::Auto,
+            roles: None,
+            extra_roles: Vec::new(),
+            max_tokens: 4096,
+            call_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+impl TeamBuilder {
+    /// The provider every role uses (default: offline).
+    pub fn provider(mut self, provider: Arc<dyn LlmProvider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// A provider for one role (by name), instead of the team's.
+    pub fn role_provider(mut self, role: &str, provider: Arc<dyn LlmProvider>) -> Self {
+        self.role_providers.push((role.to_string(), provider));
+        self
+    }
+
+    /// A response cache (default: none).
+    pub fn cache(mut self, cache: Arc<dyn Cache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// An event sink (several may be added).
+    pub fn sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
+    /// The stack id (default: inferred from the task).
+    pub fn stack(mut self, id: &str) -> Self {
+        self.stack = Some(id.to_string());
+        self
+    }
+
+    /// A constraint the output must meet ("No extra libraries"); repeatable.
+    pub fn constraint(mut self, text: &str) -> Self {
+        self.constraints.push(text.to_string());
+        self
+    }
+
+    /// Strict FILE-manifest mode: prose in the engineer's answer is an error.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Where a new project is written (default `out`).
+    pub fn output_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.output_dir = dir.into();
+        self
+    }
+
+    /// The most role reactions a run makes beyond the first pass of each role (default 5).
+    pub fn max_rounds(mut self, n: usize) -> Self {
+        self.max_rounds = n;
+        self
+    }
+
+    /// Reviewer-driven revision rounds (default 2).
+    pub fn max_revision_rounds(mut self, n: usize) -> Self {
+        self.max_revision_rounds = n;
+        self
+    }
+
+    /// Extra attempts of the engineer when guardrails reject its output (default 2).
+    pub fn max_validation_retries(mut self, n: usize) -> Self {
+        self.max_validation_retries = n;
+        self
+    }
+
+    /// The run's budget (default: none), priced with `prices`.
+    pub fn budget(mut self, budget: Budget, prices: PriceTable) -> Self {
+        self.budget = budget;
+        self.prices = prices;
+        self
+    }
+
+    /// How the plan is approved (default: at once).
+    pub fn approval(mut self, policy: ApprovalPolicy) -> Self {
+        self.approval = policy;
+        self
+    }
+
+    /// Replace the team (default: [`default_roles`]).
+    pub fn roles(mut self, roles: Vec<Arc<dyn Role>>) -> Self {
+        self.roles = Some(roles);
+        self
+    }
+
+    /// Add a role to the team (after the others).
+    pub fn add_role(mut self, role: Arc<dyn Role>) -> Self {
+        self.extra_roles.push(role);
+        self
+    }
+
+    /// The `max_tokens` of every call (default 4,096); also what the budget reserves.
+    pub fn max_tokens(mut self, n: u32) -> Self {
+        self.max_tokens = n;
+        self
+    }
+
+    /// Check the configuration and make the team.
+    pub fn build(self) -> Result<Team> {
+        if let Some(id) = &self.stack {
+            mgx_stacks::StackRegistry::builtin()
+                .get(id)
+                .map_err(|e| Error::config(e.to_string()))?;
+        }
+        if self.max_rounds == 0 {
+            return Err(Error::config("max_rounds must be at least 1"));
+        }
+        if self.max_tokens == 0 {
+            return Err(Error::config("max_tokens must be at least 1"));
+        }
+        if let Some(usd) = self.budget.max_usd
+            && !(usd.is_finite() && usd > 0.0)
+        {
+            return Err(Error::config("the dollar budget must be a positive number"));
+        }
+        let mut roles = self.roles.clone().unwrap_or_else(default_roles);
+        roles.extend(self.extra_roles.iter().cloned());
+        if roles.is_empty() {
+            return Err(Error::config("a team needs at least one role"));
+        }
+        let mut names: Vec<&str> = roles.iter().map(|r| r.name()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::config(format!("two roles are named {:?}", w[0])));
+        }
+        if let Some((name, _)) = self
+            .role_providers
+            .iter()
+            .find(|(name, _)| !roles.iter().any(|r| r.name() == name))
+        {
+            return Err(Error::config(format!(
+                "a provider is set for the role {name:?}, which the team does not have"
+            )));
+        }
+        Ok(Team {
+            inner: Arc::new(TeamInner {
+                config: self,
+                roles,
+            }),
+        })
+    }
+}
+
+struct TeamInner {
+    config: TeamBuilder,
+    roles: Vec<Arc<dyn Role>>,
+}
+
+/// A configured team: cheap to clone, runs many tasks at once.
+#[derive(Clone)]
+pub struct Team {
+    inner: Arc<TeamInner>,
+}
+
+impl std::fmt::Debug for Team {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Team")
+            .field(
+                "roles",
+                &self
+                    .inner
+                    .roles
+                    .iter()
+                    .map(|r| r.name())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Team {
+    /// A builder.
+    pub fn builder() -> TeamBuilder {
+        TeamBuilder::default()
+    }
+
+    /// Run a task (plain text or the JSON task contract) to its end. The outcome, failures
+    /// included, is in the report.
+    pub async fn run(&self, task: &str) -> RunReport {
+        run::run(self.inner.clone(), task, &self.inner.config.output_dir).await
+    }
+
+    /// [`Team::run`], writing under `output_dir` instead of the team's output directory (for
+    /// one team running many tasks at once).
+    pub async fn run_into(&self, task: &str, output_dir: &std::path::Path) -> RunReport {
+        run::run(self.inner.clone(), task, output_dir).await
+    }
+}

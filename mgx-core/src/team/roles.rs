@@ -1,0 +1,398 @@
+//! The default team: its roles and their actions, with their prompts.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::run::{ReviewVerdict, RunContext, Validation};
+use super::{Action, Message, Role, kinds};
+use crate::error::{Error, Result};
+use crate::events::EventType;
+use crate::parse::{json_object, parse_json};
+
+/// A role that runs its actions in order on every message it watches and publishes what
+/// each returns. The default team is four of these; a custom role can be one too.
+pub struct ActionRole {
+    name: String,
+    watches: Vec<String>,
+    actions: Vec<Arc<dyn Action>>,
+}
+
+impl ActionRole {
+    /// A role named `name` that runs `actions` on the kinds it `watches`.
+    pub fn new(name: &str, watches: &[&str], actions: Vec<Arc<dyn Action>>) -> Self {
+        ActionRole {
+            name: name.to_string(),
+            watches: watches.iter().map(|w| w.to_string()).collect(),
+            actions,
+        }
+    }
+}
+
+#[async_trait]
+impl Role for ActionRole {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn watches(&self) -> Vec<String> {
+        self.watches.clone()
+    }
+
+    async fn react(&self, ctx: &RunContext, message: &Message) -> Result<Vec<Message>> {
+        let mut out = Vec::new();
+        let mut trigger = message.clone();
+        for action in &self.actions {
+            let produced = action.run(ctx, &self.name, &trigger).await?;
+            trigger = produced.clone();
+            out.push(produced);
+        }
+        Ok(out)
+    }
+}
+
+/// The default team: team leader, engineer, tester, reviewer (see the module docs).
+pub fn default_roles() -> Vec<Arc<dyn Role>> {
+    vec![
+        Arc::new(ActionRole::new(
+            "team_leader",
+            &[kinds::TASK],
+            vec![Arc::new(AnalyzeTask), Arc::new(DraftPlan)],
+        )),
+        Arc::new(ActionRole::new(
+            "engineer",
+            &[kinds::APPROVED_PLAN, kinds::REVISION_REQUEST],
+            vec![Arc::new(WriteCode)],
+        )),
+        Arc::new(ActionRole::new(
+            "tester",
+            &[kinds::CODE],
+            vec![Arc::new(WriteTest)],
+        )),
+        Arc::new(ActionRole::new(
+            "reviewer",
+            &[kinds::TESTS],
+            vec![Arc::new(ReviewCode)],
+        )),
+    ]
+}
+
+/// The facts every prompt carries, as a JSON block the model (and the offline provider) reads.
+fn brief(ctx: &RunContext, extra: serde_json::Value) -> String {
+    let stack = ctx.stack;
+    let mut brief = serde_json::json!({
+        "task": ctx.task.task,
+        "stack": stack.map(|s| s.id.as_str()),
+        "stack_name": stack.map(|s| s.name.as_str()),
+        "language": stack.map(|s| format!("{:?}", s.language).to_lowercase()),
+        "test_framework": stack.and_then(|s| s.test.as_ref()).map(|t| t.framework.as_str()),
+        "test_file_pattern": stack.and_then(|s| s.test.as_ref()).map(|t| t.file_pattern.as_str()),
+        "constraints": ctx.constraints,
+    });
+    if let (Some(obj), serde_json::Value::Object(more)) = (brief.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    format!("```json\n{brief:#}\n```\n")
+}
+
+fn start(text: &str) -> String {
+    let mut s: String = text.chars().take(200).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s
+}
+
+/// Ask for a JSON object; ask once more when the answer has none; then give up.
+async fn ask_json<T: serde::de::DeserializeOwned>(
+    ctx: &RunContext,
+    role: &str,
+    action: &str,
+    what: &str,
+    system: &str,
+    user: &str,
+) -> Result<(T, String)> {
+    let first = ctx.ask(role, action, system, user).await?;
+    if let Some(v) = parse_json::<T>(&first.content) {
+        return Ok((v, first.content));
+    }
+    let again = format!(
+        "{user}\nYour previous answer had no JSON object of the requested shape. Answer with that JSON object only."
+    );
+    let second = ctx.ask(role, action, system, &again).await?;
+    match parse_json::<T>(&second.content) {
+        Some(v) => Ok((v, second.content)),
+        None => Err(Error::Unreadable {
+            what: what.to_string(),
+            message: format!(
+                "no JSON object of the requested shape in {:?}",
+                start(&second.content)
+            ),
+        }),
+    }
+}
+
+/// The files of a FILE manifest as message data.
+fn manifest_data(text: &str) -> (serde_json::Value, usize) {
+    let manifest = mgx_guardrails::parse(text);
+    let files: Vec<serde_json::Value> = manifest
+        .files
+        .iter()
+        .map(|f| serde_json::json!({"path": f.path, "content": f.content}))
+        .collect();
+    let n = files.len();
+    (serde_json::json!({ "files": files }), n)
+}
+
+const FILE_FORMAT: &str = "Answer with a FILE manifest only: for each file a line `FILE: <path>` followed by the file's whole content. Paths are relative to the project root. No prose, no Markdown fences around the manifest.";
+
+/// Team leader: complexity, files, test strategy.
+pub struct AnalyzeTask;
+
+#[derive(serde::Deserialize)]
+struct Analysis {
+    complexity: String,
+}
+
+#[async_trait]
+impl Action for AnalyzeTask {
+    fn name(&self) -> &str {
+        "analyze_task"
+    }
+
+    async fn run(&self, ctx: &RunContext, role: &str, _trigger: &Message) -> Result<Message> {
+        let system = "You are the team leader of a software team. Analyse the task for the given stack. Answer with one JSON object: {\"complexity\": \"XS|S|M|L|XL\", \"files\": [paths], \"test_strategy\": text, \"notes\": text}.";
+        let (analysis, text): (Analysis, String) = ask_json(
+            ctx,
+            role,
+            self.name(),
+            "analysis",
+            system,
+            &brief(ctx, serde_json::json!({})),
+        )
+        .await?;
+        if !matches!(analysis.complexity.as_str(), "XS" | "S" | "M" | "L" | "XL") {
+            return Err(Error::Unreadable {
+                what: "analysis".into(),
+                message: format!(
+                    "complexity {:?} is not one of XS, S, M, L, XL",
+                    analysis.complexity
+                ),
+            });
+        }
+        let data = json_object(&text).unwrap_or_default();
+        Ok(Message::new(kinds::ANALYSIS, role, text, data))
+    }
+}
+
+/// Team leader: the ordered steps.
+pub struct DraftPlan;
+
+#[derive(serde::Deserialize)]
+struct Plan {
+    steps: Vec<String>,
+}
+
+#[async_trait]
+impl Action for DraftPlan {
+    fn name(&self) -> &str {
+        "draft_plan"
+    }
+
+    async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        let system = "You are the team leader. Turn the analysis into an ordered plan for the engineer, tester and reviewer. Answer with one JSON object: {\"steps\": [text]}.";
+        let user = brief(ctx, serde_json::json!({"analysis": trigger.data}));
+        let (plan, text): (Plan, String) =
+            ask_json(ctx, role, self.name(), "plan", system, &user).await?;
+        if plan.steps.is_empty() {
+            return Err(Error::Unreadable {
+                what: "plan".into(),
+                message: "the plan has no steps".into(),
+            });
+        }
+        Ok(Message::new(
+            kinds::PLAN,
+            role,
+            text,
+            serde_json::json!({"steps": plan.steps}),
+        ))
+    }
+}
+
+/// Engineer: the code as a FILE manifest, validated by guardrails; validation errors go back
+/// to the model (with the reviewer's notes, which are kept) a bounded number of times.
+pub struct WriteCode;
+
+#[async_trait]
+impl Action for WriteCode {
+    fn name(&self) -> &str {
+        "write_code"
+    }
+
+    async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        let plan = ctx
+            .latest(kinds::APPROVED_PLAN)
+            .map(|m| m.data)
+            .unwrap_or_default();
+        let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then(|| trigger.data.clone());
+        let system = format!(
+            "You are the engineer. Write the code for the task in the given stack, following the plan and the review notes. {FILE_FORMAT}"
+        );
+        let options = mgx_guardrails::Options {
+            strict: ctx.strict,
+            ..mgx_guardrails::Options::default()
+        };
+        let mut validation_errors: Vec<String> = Vec::new();
+        let attempts = ctx.max_validation_retries + 1;
+        let mut last_summary = String::new();
+        for attempt in 1..=attempts {
+            let user = brief(
+                ctx,
+                serde_json::json!({
+                    "plan": plan,
+                    "review_notes": review_notes,
+                    "validation_errors": validation_errors,
+                }),
+            );
+            let answer = ctx.ask(role, self.name(), &system, &user).await?;
+            let result =
+                mgx_guardrails::validate(&answer.content, ctx.stack, &ctx.constraints, &options);
+            let errors: Vec<String> = result.errors().iter().map(|f| f.message.clone()).collect();
+            last_summary = result.summary();
+            ctx.record_validation(Validation {
+                attempt,
+                valid: result.is_valid(),
+                summary: last_summary.clone(),
+                errors: errors.clone(),
+            });
+            if result.is_valid() {
+                ctx.events.emit(
+                    EventType::ValidationPassed,
+                    format!("Code passed validation (attempt {attempt})"),
+                    serde_json::json!({"attempt": attempt, "warnings": result.warnings().len()}),
+                );
+                let (data, _) = manifest_data(&answer.content);
+                return Ok(Message::new(kinds::CODE, role, answer.content, data));
+            }
+            ctx.events.emit(
+                EventType::ValidationFailed,
+                format!("Code failed validation (attempt {attempt}): {last_summary}"),
+                serde_json::json!({"attempt": attempt, "errors": errors}),
+            );
+            validation_errors = errors;
+        }
+        Err(Error::Invalid {
+            attempts,
+            summary: last_summary,
+        })
+    }
+}
+
+/// Tester: tests in the stack's own framework, as a FILE manifest.
+pub struct WriteTest;
+
+#[async_trait]
+impl Action for WriteTest {
+    fn name(&self) -> &str {
+        "write_test"
+    }
+
+    async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        let Some(test) = ctx.stack.and_then(|s| s.test.as_ref()) else {
+            // Stacks without a test framework of their own (devops) get no tests.
+            return Ok(Message::new(
+                kinds::TESTS,
+                role,
+                "",
+                serde_json::json!({"files": []}),
+            ));
+        };
+        let system = format!(
+            "You are the tester. Write tests for the code in {} ({}), in files matching {}. This is a valid test in the stack:\n{}\n{FILE_FORMAT}",
+            test.framework,
+            test.command,
+            test.file_pattern,
+            test.template.trim()
+        );
+        let user = format!(
+            "{}\nThe code:\n{}",
+            brief(ctx, serde_json::json!({})),
+            trigger.content
+        );
+        for attempt in 1..=2 {
+            let answer = ctx.ask(role, self.name(), &system, &user).await?;
+            let (data, n) = manifest_data(&answer.content);
+            if n > 0 {
+                return Ok(Message::new(kinds::TESTS, role, answer.content, data));
+            }
+            if attempt == 2 {
+                return Err(Error::Unreadable {
+                    what: "tests".into(),
+                    message: format!("no FILE manifest in {:?}", start(&answer.content)),
+                });
+            }
+        }
+        Err(Error::Unreadable {
+            what: "tests".into(),
+            message: "no answer".into(),
+        })
+    }
+}
+
+/// Reviewer: a JSON verdict. Unreadable twice: not approved (fails closed).
+pub struct ReviewCode;
+
+#[async_trait]
+impl Action for ReviewCode {
+    fn name(&self) -> &str {
+        "review_code"
+    }
+
+    async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        let checklist = ctx
+            .stack
+            .map(|s| s.prompt.review_checklist.join("\n- "))
+            .unwrap_or_default();
+        let system = format!(
+            "You are the reviewer. Review the code and tests against the task and this checklist:\n- {checklist}\nAnswer with one JSON object: {{\"verdict\": \"approved\" or \"changes_required\", \"findings\": [text]}}."
+        );
+        let code = ctx
+            .latest(kinds::CODE)
+            .map(|m| m.content)
+            .unwrap_or_default();
+        let user = format!(
+            "{}\nThe code:\n{code}\nThe tests:\n{}",
+            brief(ctx, serde_json::json!({})),
+            trigger.content
+        );
+        let verdict = match ask_json::<ReviewVerdict>(
+            ctx,
+            role,
+            self.name(),
+            "review",
+            &system,
+            &user,
+        )
+        .await
+        {
+            Ok((v, _)) if v.verdict == "approved" || v.verdict == "changes_required" => v,
+            Ok((v, _)) => ReviewVerdict {
+                verdict: "changes_required".into(),
+                findings: vec![format!(
+                    "the review's verdict {:?} is neither approved nor changes_required: not approved",
+                    v.verdict
+                )],
+            },
+            Err(Error::Unreadable { message, .. }) => ReviewVerdict {
+                verdict: "changes_required".into(),
+                findings: vec![format!(
+                    "the review could not be read ({message}): not approved"
+                )],
+            },
+            Err(e) => return Err(e),
+        };
+        let content = serde_json::to_string(&verdict).unwrap_or_default();
+        let data = serde_json::to_value(&verdict).unwrap_or_default();
+        Ok(Message::new(kinds::REVIEW, role, content, data))
+    }
+}

@@ -1,0 +1,745 @@
+//! One run of a team: the message loop, approval, revision rounds, writing the result, and
+//! the report.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::{ApprovalPolicy, Message, TeamInner, kinds};
+use crate::budget::{BudgetTracker, ReserveError};
+use crate::error::{Error, Result};
+use crate::events::{Emitter, EventSink, EventType, FanOut};
+use crate::llm::{ChatMessage, ChatRequest, ChatResponse, LlmProvider};
+use crate::providers::{ACTION_TAG, CachedProvider, Offline};
+
+/// The answer of an approval policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Approval {
+    /// Go ahead (with feedback for the engineer, if any).
+    Approve {
+        /// Notes the engineer gets with the plan.
+        feedback: Option<String>,
+    },
+    /// Stop the run.
+    Reject {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RunStatus {
+    /// The result was written.
+    Completed,
+    /// The plan was rejected; nothing was written.
+    Rejected,
+    /// A call would have passed the budget; the run stopped (nothing written).
+    BudgetExceeded,
+    /// Something failed (see the error); nothing was written.
+    Failed,
+}
+
+/// The reviewer's verdict, as the reviewer must give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewVerdict {
+    /// `approved` or `changes_required`.
+    pub verdict: String,
+    /// What to change (or what is good).
+    #[serde(default)]
+    pub findings: Vec<String>,
+}
+
+impl ReviewVerdict {
+    /// Whether the review approves.
+    pub fn approved(&self) -> bool {
+        self.verdict == "approved"
+    }
+}
+
+/// One validation of the engineer's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    /// 1 for the first answer, 2 for the first revision …
+    pub attempt: usize,
+    /// Whether it passed.
+    pub valid: bool,
+    /// The validator's summary.
+    pub summary: String,
+    /// The errors' messages.
+    pub errors: Vec<String>,
+}
+
+/// What a run did: the outcome and everything that led to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The run.
+    pub run_id: String,
+    /// The task's id.
+    pub task_id: String,
+    /// How it ended.
+    pub status: RunStatus,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    /// The error's stable code, when it failed.
+    pub error_code: Option<String>,
+    /// The stack, and how sure its choice is (1.0 when named).
+    pub stack: Option<String>,
+    /// The confidence of the stack's inference.
+    pub stack_confidence: f64,
+    /// The providers used (`offline/scaffold` says the result is a scaffold, not a model's).
+    pub providers: Vec<String>,
+    /// The analysis (the team leader's JSON).
+    pub analysis: Option<serde_json::Value>,
+    /// The plan's steps.
+    pub plan: Vec<String>,
+    /// The files written (code and tests), relative to the output directory.
+    pub files: Vec<String>,
+    /// The test files among them.
+    pub tests: Vec<String>,
+    /// The last review.
+    pub review: Option<ReviewVerdict>,
+    /// Every validation of the engineer's output.
+    pub validations: Vec<Validation>,
+    /// Reviewer-driven revision rounds.
+    pub revision_rounds: usize,
+    /// Model calls made (cache hits included).
+    pub llm_calls: u64,
+    /// Calls answered from the cache.
+    pub cache_hits: u64,
+    /// Prompt tokens the servers reported (`None` when any call's usage is unknown).
+    pub tokens_in: Option<u64>,
+    /// Answer tokens the servers reported (`None` when any call's usage is unknown).
+    pub tokens_out: Option<u64>,
+    /// Dollars, when every call's usage and price are known.
+    pub cost_usd: Option<f64>,
+    /// Wall time per phase, in milliseconds (`analysis`, `approval`, `code`, `tests`,
+    /// `review`, `apply`).
+    pub phase_ms: HashMap<String, u64>,
+    /// Where the result was written.
+    pub output_dir: Option<String>,
+}
+
+#[derive(Default)]
+struct Metrics {
+    calls: u64,
+    cache_hits: u64,
+    tokens_in: u64,
+    tokens_out: u64,
+    usage_unknown: bool,
+    cost: f64,
+    cost_unknown: bool,
+    phase_ms: HashMap<String, u64>,
+}
+
+/// What roles and actions see of their run.
+pub struct RunContext {
+    /// The task.
+    pub task: mgx_stacks::TaskSpec,
+    /// The stack.
+    pub stack: Option<&'static mgx_stacks::StackSpec>,
+    /// The run's events.
+    pub events: Emitter,
+    /// Constraints the output must meet.
+    pub constraints: Vec<String>,
+    /// Strict FILE-manifest mode.
+    pub strict: bool,
+    /// Extra engineer attempts on validation errors.
+    pub max_validation_retries: usize,
+    history: Mutex<Vec<Message>>,
+    validations: Mutex<Vec<Validation>>,
+    metrics: Mutex<Metrics>,
+    budget: BudgetTracker,
+    provider: Arc<dyn LlmProvider>,
+    role_providers: HashMap<String, Arc<dyn LlmProvider>>,
+    max_tokens: u32,
+    call_timeout: std::time::Duration,
+}
+
+impl RunContext {
+    /// The messages published so far, oldest first.
+    pub fn history(&self) -> Vec<Message> {
+        self.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The newest message of `kind`.
+    pub fn latest(&self, kind: &str) -> Option<Message> {
+        self.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .rev()
+            .find(|m| m.kind == kind)
+            .cloned()
+    }
+
+    /// Record a validation of generated output.
+    pub fn record_validation(&self, v: Validation) {
+        self.validations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(v);
+    }
+
+    /// Ask the model of `role` for `action`: the system prompt (its first line tags the
+    /// action for the offline provider) and the user message. Budget, cache, provider, events.
+    pub async fn ask(
+        &self,
+        role: &str,
+        action: &str,
+        system: &str,
+        user: &str,
+    ) -> Result<ChatResponse> {
+        let provider = self.role_providers.get(role).unwrap_or(&self.provider);
+        let mut request = ChatRequest::new(vec![
+            ChatMessage::system(format!("{ACTION_TAG} {action}\n{system}")),
+            ChatMessage::user(user),
+        ]);
+        request.max_tokens = Some(self.max_tokens);
+        let id = provider.id();
+        let reservation = self
+            .budget
+            .reserve(&id.model, &request)
+            .map_err(|e| match e {
+                ReserveError::Exceeded(e) => Error::BudgetExceeded {
+                    message: e.to_string(),
+                },
+                ReserveError::Unpriced(e) => e,
+            })?;
+        let started = Instant::now();
+        let answer = tokio::time::timeout(self.call_timeout, provider.complete(&request))
+            .await
+            .map_err(|_| Error::Timeout {
+                stage: crate::error::TimeoutStage::Deadline,
+                attempts: 0,
+            })??;
+        let usage = if answer.cached { None } else { answer.usage };
+        let cost = self.budget_cost(&id.model, answer.usage.as_ref());
+        if answer.cached {
+            drop(reservation);
+        } else {
+            reservation.settle(answer.usage);
+        }
+        {
+            let mut m = self
+                .metrics
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            m.calls += 1;
+            if answer.cached {
+                m.cache_hits += 1;
+            } else {
+                match usage {
+                    Some(u) => {
+                        m.tokens_in += u.prompt_tokens;
+                        m.tokens_out += u.completion_tokens;
+                    }
+                    None => m.usage_unknown = true,
+                }
+                match cost {
+                    Some(c) => m.cost += c,
+                    None => m.cost_unknown = true,
+                }
+            }
+        }
+        self.events.emit(
+            EventType::LlmCall,
+            format!("{role}: {action}"),
+            serde_json::json!({
+                "role": role,
+                "action": action,
+                "provider": id.to_string(),
+                "cached": answer.cached,
+                "attempts": answer.attempts,
+                "tokens_in": answer.usage.map(|u| u.prompt_tokens),
+                "tokens_out": answer.usage.map(|u| u.completion_tokens),
+                "cost_usd": if answer.cached { Some(0.0) } else { cost },
+                "ms": started.elapsed().as_millis() as u64,
+            }),
+        );
+        Ok(answer)
+    }
+
+    fn budget_cost(&self, model: &str, usage: Option<&crate::llm::Usage>) -> Option<f64> {
+        self.budget.cost(model, usage)
+    }
+}
+
+static RUN_SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn new_run_id() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "run_{}{:03}_{}_{}",
+        now.as_secs(),
+        now.subsec_millis(),
+        std::process::id(),
+        RUN_SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+struct Outcome {
+    status: RunStatus,
+    error: Option<Error>,
+}
+
+pub(super) async fn run(
+    team: Arc<TeamInner>,
+    task_text: &str,
+    output_dir: &std::path::Path,
+) -> RunReport {
+    let config = &team.config;
+    let run_id = new_run_id();
+    let task_id = format!("task_{}", &run_id[4..]);
+    let sink: Arc<dyn EventSink> = Arc::new(FanOut(config.sinks.clone()));
+    let events = Emitter::new(&task_id, &run_id, sink);
+    let mut report = RunReport {
+        run_id: run_id.clone(),
+        task_id,
+        status: RunStatus::Failed,
+        error: None,
+        error_code: None,
+        stack: None,
+        stack_confidence: 0.0,
+        providers: Vec::new(),
+        analysis: None,
+        plan: Vec::new(),
+        files: Vec::new(),
+        tests: Vec::new(),
+        review: None,
+        validations: Vec::new(),
+        revision_rounds: 0,
+        llm_calls: 0,
+        cache_hits: 0,
+        tokens_in: None,
+        tokens_out: None,
+        cost_usd: None,
+        phase_ms: HashMap::new(),
+        output_dir: None,
+    };
+    let fail = |mut report: RunReport, events: &Emitter, error: Error| {
+        events.emit(
+            EventType::Failure,
+            format!("Task failed: {error}"),
+            serde_json::json!({"error": error.to_string(), "code": error.code()}),
+        );
+        report.status = RunStatus::Failed;
+        report.error_code = Some(error.code().to_string());
+        report.error = Some(error.to_string());
+        report
+    };
+
+    // The task and its stack.
+    let mut task = match mgx_stacks::TaskSpec::parse(task_text) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(
+                report,
+                &events,
+                Error::Task {
+                    message: e.to_string(),
+                },
+            );
+        }
+    };
+    if let Some(id) = &config.stack {
+        task.target_stack = Some(id.clone());
+    }
+    task.constraints.extend(config.constraints.iter().cloned());
+    let registry = mgx_stacks::StackRegistry::builtin();
+    let (stack, confidence) = match task.resolve_stack(registry) {
+        Ok(resolved) => (resolved.spec(), resolved.confidence()),
+        Err(e) => {
+            return fail(
+                report,
+                &events,
+                Error::Task {
+                    message: e.to_string(),
+                },
+            );
+        }
+    };
+    let Some(stack) = stack else {
+        return fail(
+            report,
+            &events,
+            Error::Task {
+                message:
+                    "no stack fits the task: name one (target_stack) or describe the technology"
+                        .into(),
+            },
+        );
+    };
+    report.stack = Some(stack.id.clone());
+    report.stack_confidence = confidence;
+
+    let wrap = |p: Arc<dyn LlmProvider>| -> Arc<dyn LlmProvider> {
+        match &config.cache {
+            Some(cache) => Arc::new(CachedProvider::new(p, cache.clone())),
+            None => p,
+        }
+    };
+    let provider = wrap(config.provider.clone().unwrap_or_else(|| Arc::new(Offline)));
+    let role_providers: HashMap<String, Arc<dyn LlmProvider>> = config
+        .role_providers
+        .iter()
+        .map(|(r, p)| (r.clone(), wrap(p.clone())))
+        .collect();
+    let mut providers: Vec<String> = std::iter::once(provider.id().to_string())
+        .chain(role_providers.values().map(|p| p.id().to_string()))
+        .collect();
+    providers.sort();
+    providers.dedup();
+    report.providers = providers;
+
+    let ctx = RunContext {
+        strict: config.strict || task.strict_requirements,
+        constraints: task.constraints.clone(),
+        task,
+        stack: Some(stack),
+        events: events.clone(),
+        max_validation_retries: config.max_validation_retries,
+        history: Mutex::new(Vec::new()),
+        validations: Mutex::new(Vec::new()),
+        metrics: Mutex::new(Metrics::default()),
+        budget: BudgetTracker::new(config.budget, config.prices.clone()),
+        provider,
+        role_providers,
+        max_tokens: config.max_tokens,
+        call_timeout: config.call_timeout,
+    };
+    events.emit(
+        EventType::AnalysisStart,
+        "Starting task analysis",
+        serde_json::json!({"stack": stack.id, "stack_confidence": confidence}),
+    );
+
+    let outcome = drive(&team, &ctx, &mut report, output_dir).await;
+    finish(&ctx, &mut report);
+    match outcome {
+        Outcome {
+            status: RunStatus::Completed,
+            ..
+        } => {
+            report.status = RunStatus::Completed;
+            events.emit(
+                EventType::Completion,
+                "Task completed successfully",
+                serde_json::json!({"files": report.files, "review": report.review}),
+            );
+            report
+        }
+        Outcome {
+            status: RunStatus::Rejected,
+            error,
+        } => {
+            report.status = RunStatus::Rejected;
+            report.error = error.map(|e| e.to_string());
+            events.emit(
+                EventType::Cancelled,
+                "Plan rejected; nothing was written",
+                serde_json::json!({"reason": report.error}),
+            );
+            report
+        }
+        Outcome { status, error } => {
+            let error = error.unwrap_or_else(|| Error::Task {
+                message: "the run ended without a result".into(),
+            });
+            if status == RunStatus::BudgetExceeded {
+                events.emit(
+                    EventType::BudgetExceeded,
+                    error.to_string(),
+                    serde_json::json!({"error": error.to_string()}),
+                );
+            }
+            let mut report = fail(report, &events, error);
+            report.status = status;
+            report
+        }
+    }
+}
+
+fn finish(ctx: &RunContext, report: &mut RunReport) {
+    let m = ctx
+        .metrics
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    report.llm_calls = m.calls;
+    report.cache_hits = m.cache_hits;
+    report.tokens_in = (!m.usage_unknown).then_some(m.tokens_in);
+    report.tokens_out = (!m.usage_unknown).then_some(m.tokens_out);
+    report.cost_usd = (!m.cost_unknown && !m.usage_unknown).then_some(m.cost);
+    report.phase_ms = m.phase_ms.clone();
+    report.validations = ctx
+        .validations
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+}
+
+fn phase_of(kind: &str) -> &'static str {
+    match kind {
+        kinds::TASK => "analysis",
+        kinds::APPROVED_PLAN | kinds::REVISION_REQUEST => "code",
+        kinds::CODE => "tests",
+        kinds::TESTS => "review",
+        _ => "other",
+    }
+}
+
+fn failed(error: Error) -> Outcome {
+    let status = if matches!(error, Error::BudgetExceeded { .. }) {
+        RunStatus::BudgetExceeded
+    } else {
+        RunStatus::Failed
+    };
+    Outcome {
+        status,
+        error: Some(error),
+    }
+}
+
+async fn drive(
+    team: &TeamInner,
+    ctx: &RunContext,
+    report: &mut RunReport,
+    output_dir: &std::path::Path,
+) -> Outcome {
+    let config = &team.config;
+    let mut queue: VecDeque<Message> = VecDeque::new();
+    queue.push_back(Message::new(
+        kinds::TASK,
+        "run",
+        ctx.task.task.clone(),
+        serde_json::json!({"stack": ctx.stack.map(|s| s.id.as_str())}),
+    ));
+    let mut reactions: HashMap<String, usize> = HashMap::new();
+    let mut last_review: Option<String> = None;
+    while let Some(message) = queue.pop_front() {
+        ctx.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(message.clone());
+        match message.kind.as_str() {
+            kinds::ANALYSIS => report.analysis = Some(message.data.clone()),
+            kinds::PLAN => {
+                report.plan = message.data["steps"]
+                    .as_array()
+                    .map(|s| {
+                        s.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ctx.events.emit(
+                    EventType::PlanReady,
+                    "Plan ready for review",
+                    serde_json::json!({"plan": {"steps": report.plan}}),
+                );
+                ctx.events.emit(
+                    EventType::ApprovalRequired,
+                    "Plan awaiting approval",
+                    serde_json::json!({"plan": {"steps": report.plan}}),
+                );
+                let started = Instant::now();
+                let decision = match &config.approval {
+                    ApprovalPolicy::Auto => Approval::Approve { feedback: None },
+                    ApprovalPolicy::Callback(f) => f(&message),
+                };
+                add_phase(ctx, "approval", started);
+                match decision {
+                    Approval::Approve { feedback } => {
+                        ctx.events.emit(
+                            EventType::Approved,
+                            "Plan approved, execution started",
+                            serde_json::json!({"feedback": feedback}),
+                        );
+                        let mut data = message.data.clone();
+                        data["feedback"] = serde_json::json!(feedback);
+                        queue.push_back(Message::new(
+                            kinds::APPROVED_PLAN,
+                            "run",
+                            message.content.clone(),
+                            data,
+                        ));
+                    }
+                    Approval::Reject { reason } => {
+                        ctx.events.emit(
+                            EventType::Rejected,
+                            "Plan rejected by user",
+                            serde_json::json!({"reason": reason}),
+                        );
+                        return Outcome {
+                            status: RunStatus::Rejected,
+                            error: Some(Error::Task { message: reason }),
+                        };
+                    }
+                }
+                continue;
+            }
+            kinds::REVIEW => {
+                let verdict: Option<ReviewVerdict> =
+                    serde_json::from_value(message.data.clone()).ok();
+                report.review = verdict.clone();
+                let approved = verdict.as_ref().is_some_and(ReviewVerdict::approved);
+                let repeated = last_review.as_deref() == Some(message.content.as_str());
+                last_review = Some(message.content.clone());
+                if !approved && !repeated && report.revision_rounds < config.max_revision_rounds {
+                    report.revision_rounds += 1;
+                    ctx.events.emit(
+                        EventType::RevisionRound,
+                        format!("Revision round {}", report.revision_rounds),
+                        serde_json::json!({"round": report.revision_rounds, "findings": verdict.map(|v| v.findings)}),
+                    );
+                    queue.push_back(Message::new(
+                        kinds::REVISION_REQUEST,
+                        "run",
+                        message.content.clone(),
+                        message.data.clone(),
+                    ));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        for role in &team.roles {
+            if !role.watches().contains(&message.kind) {
+                continue;
+            }
+            let count = reactions.entry(role.name().to_string()).or_default();
+            if *count >= config.max_rounds {
+                ctx.events.emit(
+                    EventType::Warning,
+                    format!("{} reached max_rounds ({})", role.name(), config.max_rounds),
+                    serde_json::json!({"role": role.name()}),
+                );
+                continue;
+            }
+            *count += 1;
+            let started = Instant::now();
+            ctx.events.emit(
+                EventType::Progress,
+                format!("{} is working on {}", role.name(), message.kind),
+                serde_json::json!({"role": role.name(), "current_phase": phase_of(&message.kind)}),
+            );
+            match role.react(ctx, &message).await {
+                Ok(produced) => queue.extend(produced),
+                Err(e) => return failed(e),
+            }
+            add_phase(ctx, phase_of(&message.kind), started);
+        }
+    }
+    let started = Instant::now();
+    let outcome = write_result(ctx, output_dir, report);
+    add_phase(ctx, "apply", started);
+    outcome
+}
+
+fn add_phase(ctx: &RunContext, phase: &str, started: Instant) {
+    let mut m = ctx
+        .metrics
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *m.phase_ms.entry(phase.to_string()).or_default() += started.elapsed().as_millis() as u64;
+}
+
+/// The files of a manifest message (`data.files`: `[{path, content}]`).
+fn files_of(message: &Message) -> Vec<(String, String)> {
+    message.data["files"]
+        .as_array()
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(|f| {
+                    Some((
+                        f["path"].as_str()?.to_string(),
+                        f["content"].as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn write_result(ctx: &RunContext, out: &std::path::Path, report: &mut RunReport) -> Outcome {
+    let Some(code) = ctx.latest(kinds::CODE) else {
+        return failed(Error::Task {
+            message: "the team produced no code".into(),
+        });
+    };
+    let tests = ctx
+        .latest(kinds::TESTS)
+        .map(|m| files_of(&m))
+        .unwrap_or_default();
+    let mut files: Vec<(String, String)> = files_of(&code);
+    for (path, content) in &tests {
+        match files.iter_mut().find(|(p, _)| p == path) {
+            Some(existing) => existing.1 = content.clone(),
+            None => files.push((path.clone(), content.clone())),
+        }
+    }
+    let changes =
+        mgx_patch::ChangeSet::from_files(files.iter().map(|(p, c)| (p.clone(), c.clone())));
+    if let Err(e) = std::fs::create_dir_all(out) {
+        return failed(Error::Apply {
+            message: format!("{}: {e}", out.display()),
+        });
+    }
+    match mgx_patch::apply(out, &changes, &mgx_patch::ApplyOptions::default()) {
+        Ok(applied)
+            if matches!(
+                applied.status,
+                mgx_patch::ApplyStatus::Applied | mgx_patch::ApplyStatus::AlreadyApplied
+            ) =>
+        {
+            report.files = files.iter().map(|(p, _)| p.clone()).collect();
+            report.tests = tests.iter().map(|(p, _)| p.clone()).collect();
+            report.output_dir = Some(out.display().to_string());
+            ctx.events.emit(
+                EventType::FilesWritten,
+                format!("{} files written", report.files.len()),
+                serde_json::json!({"files": report.files, "output_dir": report.output_dir, "run": applied.run}),
+            );
+            Outcome {
+                status: RunStatus::Completed,
+                error: None,
+            }
+        }
+        Ok(applied) => {
+            let message = applied
+                .files
+                .iter()
+                .filter_map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            ctx.events.emit(
+                EventType::PatchFailed,
+                "Writing the result was refused; nothing was written",
+                serde_json::json!({"reason": message}),
+            );
+            failed(Error::Apply { message })
+        }
+        Err(e) => {
+            ctx.events.emit(
+                EventType::PatchFailed,
+                "Writing the result failed; nothing was written",
+                serde_json::json!({"reason": e.to_string()}),
+            );
+            failed(Error::Apply {
+                message: e.to_string(),
+            })
+        }
+    }
+}

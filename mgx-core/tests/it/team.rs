@@ -1,0 +1,440 @@
+//! The team run end to end, with the offline provider and with scripted models.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use mgx_core::Error;
+use mgx_core::budget::Budget;
+use mgx_core::cache::MemoryCache;
+use mgx_core::cost::PriceTable;
+use mgx_core::events::{ChannelSink, Event, EventType};
+use mgx_core::llm::{ChatRequest, ChatResponse};
+use mgx_core::providers::Scripted;
+use mgx_core::team::{
+    Action, ActionRole, Approval, ApprovalPolicy, Message, RunContext, RunStatus, Team,
+};
+
+fn out_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mgx-team-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn action(request: &ChatRequest) -> String {
+    request.messages[0]
+        .content
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("mgx-action:")
+        .trim()
+        .to_string()
+}
+
+const GOOD_CODE: &str = "FILE: app/main.py\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\"/health\")\ndef health() -> dict[str, str]:\n    return {\"status\": \"ok\"}\nFILE: requirements.txt\nfastapi\nuvicorn\npytest\n";
+const GOOD_TESTS: &str = "FILE: tests/test_health.py\nfrom fastapi.testclient import TestClient\n\nfrom app.main import app\n\n\ndef test_health() -> None:\n    assert TestClient(app).get(\"/health\").status_code == 200\n";
+
+/// A scripted team: answers by action; `code` and `review` give the successive answers of
+/// those actions (the last one repeats).
+fn scripted(
+    code: Vec<&'static str>,
+    review: Vec<&'static str>,
+) -> (Arc<Scripted>, Arc<Mutex<Vec<ChatRequest>>>) {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    let (nc, nr) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let provider = Scripted::from_fn(move |req| {
+        seen.lock().unwrap().push(req.clone());
+        let pick = |list: &Vec<&'static str>, n: &AtomicUsize| {
+            let i = n.fetch_add(1, Ordering::SeqCst).min(list.len() - 1);
+            list[i].to_string()
+        };
+        let text = match action(req).as_str() {
+            "analyze_task" => r#"Here you go: {"complexity": "S", "files": ["app/main.py"], "test_strategy": "pytest"}"#.to_string(),
+            "draft_plan" => "```json\n{\"steps\": [\"code\", \"tests\", \"review\"]}\n```".to_string(),
+            "write_code" => pick(&code, &nc),
+            "write_test" => GOOD_TESTS.to_string(),
+            "review_code" => pick(&review, &nr),
+            other => panic!("unexpected action {other}"),
+        };
+        let mut answer = ChatResponse::text(text);
+        answer.usage = Some(mgx_core::llm::Usage {
+            prompt_tokens: 10,
+            completion_tokens: 5,
+        });
+        Ok(answer)
+    });
+    (Arc::new(provider), calls)
+}
+
+#[tokio::test]
+async fn the_offline_team_builds_every_stacks_starter() {
+    let registry = mgx_stacks::StackRegistry::builtin();
+    for spec in registry.iter() {
+        let dir = out_dir(&format!("offline-{}", spec.id));
+        let (sink, stream) = ChannelSink::new(4096);
+        let team = Team::builder()
+            .stack(&spec.id)
+            .output_dir(&dir)
+            .sink(Arc::new(sink))
+            .build()
+            .unwrap();
+        let report = team.run("Build the starter project").await;
+        drop(team);
+        assert_eq!(
+            report.status,
+            RunStatus::Completed,
+            "{}: {:?}",
+            spec.id,
+            report.error
+        );
+        assert_eq!(report.providers, ["offline/scaffold"]);
+        assert_eq!(report.stack.as_deref(), Some(spec.id.as_str()));
+        for f in spec.starter_files() {
+            let written = std::fs::read_to_string(dir.join(&f.path))
+                .unwrap_or_else(|_| panic!("{}: {} missing", spec.id, f.path));
+            assert_eq!(written, f.content, "{}: {}", spec.id, f.path);
+        }
+        assert_eq!(
+            report.review.as_ref().map(|r| r.verdict.as_str()),
+            Some("approved")
+        );
+        assert_eq!(
+            (report.tokens_in, report.cost_usd),
+            (None, None),
+            "offline reports no usage: unknown, not zero"
+        );
+        let events: Vec<Event> = stream.collect().await;
+        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        for expected in [
+            "analysis_start",
+            "plan_ready",
+            "approval_required",
+            "approved",
+            "llm_call",
+            "validation_passed",
+            "files_written",
+            "completion",
+        ] {
+            assert!(
+                types.contains(&expected),
+                "{}: no {expected} in {types:?}",
+                spec.id
+            );
+        }
+        assert_eq!(types.last(), Some(&"completion"));
+        assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as u64));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[tokio::test]
+async fn invalid_code_is_revised_and_review_notes_reach_the_engineer() {
+    // First code answer lacks requirements.txt (an error for fastapi); the review first asks
+    // for changes, then approves.
+    let bad = "FILE: app/main.py\nfrom fastapi import FastAPI\napp = FastAPI()\n";
+    let (provider, calls) = scripted(
+        vec![bad, GOOD_CODE],
+        vec![
+            r#"{"verdict": "changes_required", "findings": ["add a docstring to health"]}"#,
+            r#"{"verdict": "approved", "findings": []}"#,
+        ],
+    );
+    let dir = out_dir("revise");
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .output_dir(&dir)
+        .build()
+        .unwrap();
+    let report = team
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(report.validations.len(), 3, "{:#?}", report.validations);
+    assert!(
+        !report.validations[0].valid && report.validations[1].valid && report.validations[2].valid
+    );
+    assert_eq!(report.revision_rounds, 1);
+    assert_eq!(report.review.as_ref().unwrap().verdict, "approved");
+    assert_eq!(
+        (report.tokens_in, report.tokens_out),
+        (Some(10 * report.llm_calls), Some(5 * report.llm_calls))
+    );
+    // The retry after validation saw the errors; the revision after review saw its findings.
+    let code_calls: Vec<String> = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| action(r) == "write_code")
+        .map(|r| r.messages[1].content.clone())
+        .collect();
+    assert_eq!(code_calls.len(), 3);
+    assert!(
+        code_calls[1].contains("requirements.txt"),
+        "{}",
+        code_calls[1]
+    );
+    assert!(
+        code_calls[2].contains("add a docstring to health"),
+        "{}",
+        code_calls[2]
+    );
+    assert!(dir.join("tests/test_health.py").exists() && dir.join("requirements.txt").exists());
+}
+
+#[tokio::test]
+async fn an_unreadable_verdict_fails_closed_and_revisions_stop() {
+    let (provider, calls) = scripted(vec![GOOD_CODE], vec!["Looks approved to me!"]);
+    let dir = out_dir("unreadable");
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .output_dir(&dir)
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    // Never approved by keyword: the review fails closed, and the same review repeated stops
+    // the rounds before max_revision_rounds.
+    let review = report.review.clone().unwrap();
+    assert_eq!(review.verdict, "changes_required");
+    assert!(review.findings[0].contains("could not be read"));
+    assert_eq!(
+        report.revision_rounds, 1,
+        "the repeated review stops the rounds"
+    );
+    let reviews = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| action(r) == "review_code")
+        .count();
+    assert_eq!(reviews, 4, "each review asked twice");
+    assert_eq!(report.status, RunStatus::Completed);
+}
+
+#[tokio::test]
+async fn the_budget_is_never_exceeded() {
+    // Every call reports 350 tokens; each is reserved at its worst case (prompt estimate plus
+    // max_tokens 300) before it is made, so the run stops before the call that could pass 1,500.
+    let (scripted_code, _) = scripted(vec![GOOD_CODE], vec![r#"{"verdict": "approved"}"#]);
+    let provider = Scripted::from_fn(move |req| {
+        let mut answer = futures::executor::block_on(mgx_core::llm::LlmProvider::complete(
+            scripted_code.as_ref(),
+            req,
+        ))?;
+        answer.usage = Some(mgx_core::llm::Usage {
+            prompt_tokens: 100,
+            completion_tokens: 250,
+        });
+        Ok(answer)
+    });
+    let dir = out_dir("budget");
+    let (sink, stream) = ChannelSink::new(1024);
+    let team = Team::builder()
+        .provider(Arc::new(provider))
+        .stack("fastapi")
+        .output_dir(&dir)
+        .max_tokens(300)
+        .budget(
+            Budget {
+                max_tokens: Some(1500),
+                ..Budget::default()
+            },
+            PriceTable::new(),
+        )
+        .sink(Arc::new(sink))
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    drop(team);
+    assert_eq!(report.status, RunStatus::BudgetExceeded, "{report:#?}");
+    assert_eq!(report.error_code.as_deref(), Some("budget_exceeded"));
+    let spent = report.tokens_in.unwrap() + report.tokens_out.unwrap();
+    assert!(
+        spent <= 1500 && report.llm_calls >= 2,
+        "{spent} tokens in {} calls",
+        report.llm_calls
+    );
+    assert!(!dir.exists(), "nothing written");
+    let types: Vec<String> = stream
+        .map(|e| e.event_type.as_str().to_string())
+        .collect()
+        .await;
+    assert!(types.contains(&"budget_exceeded".to_string()));
+    assert_eq!(types.last().map(String::as_str), Some("failure"));
+}
+
+#[tokio::test]
+async fn a_provider_failure_mid_run_fails_typed_and_writes_nothing() {
+    let calls = AtomicUsize::new(0);
+    let provider = Scripted::from_fn(move |req| {
+        if action(req) == "write_code" {
+            calls.fetch_add(1, Ordering::SeqCst);
+            return Err(Error::Provider {
+                message: "model crashed".into(),
+            });
+        }
+        Ok(ChatResponse::text(match action(req).as_str() {
+            "analyze_task" => r#"{"complexity": "M"}"#,
+            _ => r#"{"steps": ["x"]}"#,
+        }))
+    });
+    let dir = out_dir("provider-error");
+    let team = Team::builder()
+        .provider(Arc::new(provider))
+        .stack("fastapi")
+        .output_dir(&dir)
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(report.error_code.as_deref(), Some("provider"));
+    assert!(report.error.unwrap().contains("model crashed"));
+    assert!(!dir.exists());
+}
+
+#[tokio::test]
+async fn a_rejected_plan_writes_nothing() {
+    let dir = out_dir("rejected");
+    let team = Team::builder()
+        .stack("fastapi")
+        .output_dir(&dir)
+        .approval(ApprovalPolicy::Callback(Arc::new(|plan: &Message| {
+            assert!(!plan.data["steps"].as_array().unwrap().is_empty());
+            Approval::Reject {
+                reason: "not this sprint".into(),
+            }
+        })))
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Rejected);
+    assert_eq!(report.error.as_deref(), Some("not this sprint"));
+    assert!(!dir.exists());
+}
+
+/// A custom action for a custom role: counts lines of code, publishes a `security_review`.
+struct CountLines;
+
+#[async_trait]
+impl Action for CountLines {
+    fn name(&self) -> &str {
+        "count_lines"
+    }
+
+    async fn run(
+        &self,
+        _ctx: &RunContext,
+        role: &str,
+        trigger: &Message,
+    ) -> mgx_core::Result<Message> {
+        let lines = trigger.content.lines().count();
+        Ok(Message::new(
+            "security_review",
+            role,
+            format!("{lines} lines checked"),
+            serde_json::json!({"lines": lines}),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_custom_role_slots_into_the_flow() {
+    let dir = out_dir("custom");
+    let (sink, stream) = ChannelSink::new(1024);
+    let team = Team::builder()
+        .stack("fastapi")
+        .output_dir(&dir)
+        .add_role(Arc::new(ActionRole::new(
+            "security_reviewer",
+            &["code"],
+            vec![Arc::new(CountLines)],
+        )))
+        .sink(Arc::new(sink))
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    drop(team);
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    let events: Vec<Event> = stream.collect().await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event_type == EventType::Progress && e.data["role"] == "security_reviewer")
+    );
+}
+
+#[tokio::test]
+async fn bad_configuration_is_a_typed_error() {
+    let e = Team::builder().stack("fastapy").build().unwrap_err();
+    assert_eq!(e.code(), "config");
+    assert!(e.to_string().contains("fastapi"), "{e}");
+    let e = Team::builder().max_rounds(0).build().unwrap_err();
+    assert_eq!(e.code(), "config");
+    let e = Team::builder()
+        .role_provider("designer", Arc::new(Scripted::new(["x"])))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("designer"));
+    let e = Team::builder()
+        .budget(
+            Budget {
+                max_usd: Some(-1.0),
+                ..Budget::default()
+            },
+            PriceTable::new(),
+        )
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), "config");
+}
+
+#[tokio::test]
+async fn an_empty_or_stackless_task_fails_typed() {
+    let team = Team::builder()
+        .output_dir(out_dir("empty"))
+        .build()
+        .unwrap();
+    let report = team.run("   ").await;
+    assert_eq!(
+        (report.status, report.error_code.as_deref()),
+        (RunStatus::Failed, Some("task"))
+    );
+    let report = team.run("Write a haiku about autumn").await;
+    assert_eq!(
+        (report.status, report.error_code.as_deref()),
+        (RunStatus::Failed, Some("task")),
+        "{:?}",
+        report.error
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_team_runs_many_tasks_at_once_and_the_cache_serves_repeats() {
+    let cache = Arc::new(MemoryCache::new(10_000, Duration::from_secs(3600)));
+    let base = out_dir("many");
+    let team = Team::builder()
+        .stack("express-ts")
+        .cache(cache.clone())
+        .build()
+        .unwrap();
+    let reports = futures::stream::iter(0..100)
+        .map(|i| {
+            let (team, dir) = (team.clone(), base.join(format!("run-{i}")));
+            async move { team.run_into("Build an Express API", &dir).await }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+    assert!(reports.iter().all(|r| r.status == RunStatus::Completed));
+    assert!(base.join("run-99/src/app.ts").exists());
+    // Five distinct calls (one per action) were made and stored; every other one was shared
+    // in flight or served from the cache.
+    assert_eq!(cache.stats().sets, 5);
+    assert_eq!(reports.iter().map(|r| r.llm_calls).sum::<u64>(), 500);
+    std::fs::remove_dir_all(&base).ok();
+}
