@@ -169,6 +169,8 @@ pub struct TeamBuilder {
     extra_roles: Vec<Arc<dyn Role>>,
     max_tokens: u32,
     call_timeout: Duration,
+    dry_run: bool,
+    fsync: bool,
 }
 
 impl Default for TeamBuilder {
@@ -192,6 +194,8 @@ impl Default for TeamBuilder {
             extra_roles: Vec::new(),
             max_tokens: 4096,
             call_timeout: Duration::from_secs(600),
+            dry_run: false,
+            fsync: true,
         }
     }
 }
@@ -294,6 +298,19 @@ impl TeamBuilder {
         self
     }
 
+    /// Do everything but write: the report lists the files the run would write.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Flush the written files to disk before the run reports them (default). Without it the
+    /// write is still atomic, but a power loss may lose it.
+    pub fn fsync(mut self, fsync: bool) -> Self {
+        self.fsync = fsync;
+        self
+    }
+
     /// Check the configuration and make the team.
     pub fn build(self) -> Result<Team> {
         if let Some(id) = &self.stack {
@@ -335,14 +352,51 @@ impl TeamBuilder {
             inner: Arc::new(TeamInner {
                 config: self,
                 roles,
+                validators: std::sync::Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }
 }
 
+/// Validators by (stack, constraints, strict): building one compiles the stack's rules, so
+/// a team builds each once and shares it between its runs.
+type ValidatorKey = (String, Vec<String>, bool);
+
 struct TeamInner {
     config: TeamBuilder,
     roles: Vec<Arc<dyn Role>>,
+    validators: std::sync::Mutex<
+        std::collections::HashMap<ValidatorKey, Arc<mgx_guardrails::Validator<'static>>>,
+    >,
+}
+
+impl TeamInner {
+    fn validator(
+        &self,
+        stack: &'static mgx_stacks::StackSpec,
+        constraints: &[String],
+        strict: bool,
+    ) -> Arc<mgx_guardrails::Validator<'static>> {
+        let key = (stack.id.clone(), constraints.to_vec(), strict);
+        let mut cache = self
+            .validators
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                let options = mgx_guardrails::Options {
+                    strict,
+                    ..mgx_guardrails::Options::default()
+                };
+                Arc::new(mgx_guardrails::Validator::new(
+                    Some(stack),
+                    constraints,
+                    options,
+                ))
+            })
+            .clone()
+    }
 }
 
 /// A configured team: cheap to clone, runs many tasks at once.

@@ -238,10 +238,6 @@ impl Action for WriteCode {
         let system = format!(
             "You are the engineer. Write the code for the task in the given stack, following the plan and the review notes. {FILE_FORMAT}"
         );
-        let options = mgx_guardrails::Options {
-            strict: ctx.strict,
-            ..mgx_guardrails::Options::default()
-        };
         let mut validation_errors: Vec<String> = Vec::new();
         let attempts = ctx.max_validation_retries + 1;
         let mut last_summary = String::new();
@@ -255,8 +251,7 @@ impl Action for WriteCode {
                 }),
             );
             let answer = ctx.ask(role, self.name(), &system, &user).await?;
-            let result =
-                mgx_guardrails::validate(&answer.content, ctx.stack, &ctx.constraints, &options);
+            let result = ctx.validator.validate(&answer.content);
             let errors: Vec<String> = result.errors().iter().map(|f| f.message.clone()).collect();
             last_summary = result.summary();
             ctx.record_validation(Validation {

@@ -152,6 +152,8 @@ pub struct RunContext {
     pub strict: bool,
     /// Extra engineer attempts on validation errors.
     pub max_validation_retries: usize,
+    /// The validator of the engineer's output (the stack's rules and the constraints).
+    pub validator: Arc<mgx_guardrails::Validator<'static>>,
     history: Mutex<Vec<Message>>,
     validations: Mutex<Vec<Validation>>,
     metrics: Mutex<Metrics>,
@@ -403,8 +405,10 @@ pub(super) async fn run(
     providers.dedup();
     report.providers = providers;
 
+    let strict = config.strict || task.strict_requirements;
     let ctx = RunContext {
-        strict: config.strict || task.strict_requirements,
+        validator: team.validator(stack, &task.constraints, strict),
+        strict,
         constraints: task.constraints.clone(),
         task,
         stack: Some(stack),
@@ -642,7 +646,12 @@ async fn drive(
         }
     }
     let started = Instant::now();
-    let outcome = write_result(ctx, output_dir, report);
+    let options = mgx_patch::ApplyOptions {
+        dry_run: config.dry_run,
+        fsync: config.fsync,
+        ..mgx_patch::ApplyOptions::default()
+    };
+    let outcome = write_result(ctx, output_dir, &options, report);
     add_phase(ctx, "apply", started);
     outcome
 }
@@ -673,7 +682,12 @@ fn files_of(message: &Message) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn write_result(ctx: &RunContext, out: &std::path::Path, report: &mut RunReport) -> Outcome {
+fn write_result(
+    ctx: &RunContext,
+    out: &std::path::Path,
+    options: &mgx_patch::ApplyOptions,
+    report: &mut RunReport,
+) -> Outcome {
     let Some(code) = ctx.latest(kinds::CODE) else {
         return failed(Error::Task {
             message: "the team produced no code".into(),
@@ -692,12 +706,29 @@ fn write_result(ctx: &RunContext, out: &std::path::Path, report: &mut RunReport)
     }
     let changes =
         mgx_patch::ChangeSet::from_files(files.iter().map(|(p, c)| (p.clone(), c.clone())));
+    if options.dry_run && !out.exists() {
+        // Nothing to apply against: check the paths, write nothing.
+        if let Some((path, violation)) = files
+            .iter()
+            .find_map(|(p, _)| mgx_stacks::paths::check(p).err().map(|v| (p, v)))
+        {
+            return failed(Error::Apply {
+                message: format!("unsafe path {path:?}: {violation}"),
+            });
+        }
+        report.files = files.iter().map(|(p, _)| p.clone()).collect();
+        report.tests = tests.iter().map(|(p, _)| p.clone()).collect();
+        return Outcome {
+            status: RunStatus::Completed,
+            error: None,
+        };
+    }
     if let Err(e) = std::fs::create_dir_all(out) {
         return failed(Error::Apply {
             message: format!("{}: {e}", out.display()),
         });
     }
-    match mgx_patch::apply(out, &changes, &mgx_patch::ApplyOptions::default()) {
+    match mgx_patch::apply(out, &changes, options) {
         Ok(applied)
             if matches!(
                 applied.status,

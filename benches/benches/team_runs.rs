@@ -1,0 +1,184 @@
+//! Full team runs: how many four-role runs a second the runtime does when the model costs
+//! nothing (a zero-latency scripted provider, and the offline provider), and how 10,000
+//! concurrent runs behave against a 50 ms provider (wall time against the latency-bound ideal,
+//! peak memory). Runs are dry (everything but the file writes) so the figures are the
+//! runtime's, not the disk's; one figure with writes is printed for scale.
+//!
+//! Run with `cargo bench -p mgx-benches --bench team_runs`.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // a bench that cannot set up should stop loudly
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures::StreamExt;
+use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, ProviderId};
+use mgx_core::team::{RunStatus, Team};
+
+const CODE: &str = "FILE: src/app.ts\nimport express from 'express';\nconst app = express();\napp.get('/health', (_req, res) => { res.json({ status: 'ok' }); });\nexport default app;\nFILE: package.json\n{\"name\": \"app\", \"scripts\": {\"dev\": \"ts-node src/app.ts\", \"build\": \"tsc\", \"test\": \"jest\"}, \"dependencies\": {\"express\": \"^4.19.0\"}}\nFILE: tsconfig.json\n{\"compilerOptions\": {\"strict\": true}}\n";
+const TESTS: &str = "FILE: tests/health.test.ts\nimport request from 'supertest';\nimport app from '../src/app';\n\ntest('health', async () => {\n  expect((await request(app).get('/health')).status).toBe(200);\n});\n";
+
+/// Answers every action of the default team at once (or after `delay`), from fixed texts.
+struct Fixed {
+    delay: Duration,
+}
+
+#[async_trait]
+impl LlmProvider for Fixed {
+    fn id(&self) -> ProviderId {
+        ProviderId::new("fixed", "bench")
+    }
+
+    async fn complete(&self, request: &ChatRequest) -> mgx_core::Result<ChatResponse> {
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        let first = request.messages[0]
+            .content
+            .lines()
+            .next()
+            .unwrap_or_default();
+        let text = match first.trim_start_matches("mgx-action:").trim() {
+            "analyze_task" => r#"{"complexity": "S", "files": ["src/app.ts"]}"#,
+            "draft_plan" => r#"{"steps": ["code", "tests", "review"]}"#,
+            "write_code" => CODE,
+            "write_test" => TESTS,
+            _ => r#"{"verdict": "approved", "findings": []}"#,
+        };
+        Ok(ChatResponse::text(text))
+    }
+}
+
+fn team(provider: Option<Arc<dyn LlmProvider>>) -> Team {
+    let mut b = Team::builder()
+        .stack("express-ts")
+        .dry_run(true)
+        .output_dir("/nonexistent/mgx-bench");
+    if let Some(p) = provider {
+        b = b.provider(p);
+    }
+    b.build().unwrap()
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// 10,000 runs at once against a 50 ms provider: five calls in sequence make the ideal run
+/// 250 ms, and with enough concurrency the whole batch is ideally 250 ms too.
+fn concurrent_runs_against_a_slow_provider() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let team = team(Some(Arc::new(Fixed {
+        delay: Duration::from_millis(50),
+    })));
+    let n = 10_000;
+    let started = Instant::now();
+    let done = rt.block_on(async {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let team = team.clone();
+                tokio::spawn(async move { team.run("Build an Express API").await.status })
+            })
+            .collect();
+        let mut ok = 0;
+        for h in handles {
+            ok += usize::from(h.await.unwrap() == RunStatus::Completed);
+        }
+        ok
+    });
+    let wall = started.elapsed();
+    let ideal = Duration::from_millis(5 * 50);
+    eprintln!(
+        "{n} concurrent runs against a 50 ms provider: {done} completed in {wall:.2?} (ideal {ideal:?}: {:.2}x); peak RSS {:.0} MB",
+        wall.as_secs_f64() / ideal.as_secs_f64(),
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+}
+
+fn runs(c: &mut Criterion) {
+    concurrent_runs_against_a_slow_provider();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("team_run");
+    let zero = team(Some(Arc::new(Fixed {
+        delay: Duration::ZERO,
+    })));
+    group.bench_function("four_roles_zero_latency_provider_dry", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                assert_eq!(
+                    zero.run("Build an Express API").await.status,
+                    RunStatus::Completed
+                )
+            })
+        })
+    });
+    let offline = team(None);
+    group.bench_function("four_roles_offline_provider_dry", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                assert_eq!(
+                    offline.run("Build an Express API").await.status,
+                    RunStatus::Completed
+                )
+            })
+        })
+    });
+    // Throughput with every core: many runs at once on a multi-thread runtime.
+    let mt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    group.bench_function("1000_runs_zero_latency_all_cores_dry", |b| {
+        b.iter(|| {
+            mt.block_on(async {
+                futures::stream::iter(0..1000)
+                    .map(|_| {
+                        let t = zero.clone();
+                        tokio::spawn(async move { t.run("Build an Express API").await.status })
+                    })
+                    .buffer_unordered(256)
+                    .for_each(|s| async move { assert_eq!(s.unwrap(), RunStatus::Completed) })
+                    .await
+            })
+        })
+    });
+    // With the files written (a transaction with fsync each run), for scale.
+    let dir = std::env::temp_dir().join(format!("mgx-bench-runs-{}", std::process::id()));
+    let writing = Team::builder()
+        .stack("express-ts")
+        .provider(Arc::new(Fixed {
+            delay: Duration::ZERO,
+        }))
+        .build()
+        .unwrap();
+    let mut i = 0u64;
+    group.sample_size(20);
+    group.bench_function("four_roles_zero_latency_provider_written_fsync", |b| {
+        b.iter(|| {
+            i += 1;
+            let out = dir.join(i.to_string());
+            rt.block_on(async {
+                assert_eq!(
+                    writing.run_into("Build an Express API", &out).await.status,
+                    RunStatus::Completed
+                )
+            })
+        })
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, runs);
+criterion_main!(benches);
