@@ -158,6 +158,15 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The run was cancelled.
+    #[error("the run was cancelled")]
+    Cancelled,
+    /// Nobody approved or rejected the plan in time.
+    #[error("no decision on the plan within {seconds} s")]
+    ApprovalTimeout {
+        /// The time allowed.
+        seconds: u64,
+    },
     /// Writing the result failed; nothing was half-written.
     #[error("writing the result failed: {message}")]
     Apply {
@@ -178,7 +187,7 @@ impl Error {
     /// A stable, machine-readable name of the error kind (`status`, `rate_limited`, `timeout`,
     /// `connection`, `malformed_response`, `incomplete_stream`, `config`, `cassette_miss`,
     /// `cassette`, `scripted`, `provider`, `cache`, `budget_exceeded`, `unreadable_output`,
-    /// `validation`, `task`, `apply`, `io`).
+    /// `validation`, `task`, `cancelled`, `approval_timeout`, `apply`, `io`).
     pub fn code(&self) -> &'static str {
         match self {
             Error::Status { .. } => "status",
@@ -197,6 +206,8 @@ impl Error {
             Error::Unreadable { .. } => "unreadable_output",
             Error::Invalid { .. } => "validation",
             Error::Task { .. } => "task",
+            Error::Cancelled => "cancelled",
+            Error::ApprovalTimeout { .. } => "approval_timeout",
             Error::Apply { .. } => "apply",
             Error::Io { .. } => "io",
         }

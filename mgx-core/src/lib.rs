@@ -4,9 +4,9 @@
 //! result to disk. It is the crate Rust programs link, and the one the Python and Node bindings
 //! wrap.
 //!
-//! **Status:** LLM providers, caches, events, budgets and a first team run ([`team`]: roles,
-//! actions, the `TeamBuilder`, the offline provider) are built; patch mode, approval handles,
-//! a human reviewer, cancellation and resume come next. The crate also re-exports the pure
+//! **Status:** LLM providers, caches, events, budgets and the team run ([`team`]: roles,
+//! actions, the `TeamBuilder`, approval, a human reviewer, cancellation, the offline provider)
+//! are built; patch mode and resume come next. The crate also re-exports the pure
 //! crates, so the bindings and the `mgx` command go through it:
 //!
 //! - [`stacks`] — stack specs, inference and the JSON task contract;

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 pub use roles::{
     ActionRole, AnalyzeTask, DraftPlan, ReviewCode, WriteCode, WriteTest, default_roles,
 };
-pub use run::{Approval, ReviewVerdict, RunContext, RunReport, RunStatus, Validation};
+pub use run::{Approval, ReviewVerdict, RunContext, RunHandle, RunReport, RunStatus, Validation};
 
 use crate::budget::Budget;
 use crate::cache::Cache;
@@ -122,6 +122,13 @@ pub enum ApprovalPolicy {
     Auto,
     /// Asked of a function, which sees the plan message and answers.
     Callback(Arc<dyn Fn(&Message) -> Approval + Send + Sync>),
+    /// Decided through the [`RunHandle`] of [`Team::start`] ([`RunHandle::approve`] or
+    /// [`RunHandle::reject`]) within `timeout` (the run ends with `approval_timeout` after it).
+    /// A run started with [`Team::run`] has no handle and times out.
+    Manual {
+        /// How long to wait for a decision (300 s is the usual default).
+        timeout: Duration,
+    },
 }
 
 impl std::fmt::Debug for ApprovalPolicy {
@@ -129,6 +136,7 @@ impl std::fmt::Debug for ApprovalPolicy {
         match self {
             ApprovalPolicy::Auto => f.write_str("Auto"),
             ApprovalPolicy::Callback(_) => f.write_str("Callback(..)"),
+            ApprovalPolicy::Manual { timeout } => write!(f, "Manual {{ timeout: {timeout:?} }}"),
         }
     }
 }
@@ -171,6 +179,22 @@ pub struct TeamBuilder {
     call_timeout: Duration,
     dry_run: bool,
     fsync: bool,
+    human_reviewer: Option<HumanReviewer>,
+}
+
+/// A person (or any function) in the reviewer's place: sees the task, the code and the tests,
+/// and gives the verdict the reviewer model would.
+pub type HumanReviewer = Arc<dyn Fn(&HumanReview) -> ReviewVerdict + Send + Sync>;
+
+/// What a human reviewer is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HumanReview {
+    /// The task.
+    pub task: String,
+    /// The code (a FILE manifest).
+    pub code: String,
+    /// The tests (a FILE manifest).
+    pub tests: String,
 }
 
 impl Default for TeamBuilder {
@@ -196,6 +220,7 @@ impl Default for TeamBuilder {
             call_timeout: Duration::from_secs(600),
             dry_run: false,
             fsync: true,
+            human_reviewer: None,
         }
     }
 }
@@ -295,6 +320,12 @@ impl TeamBuilder {
     /// The `max_tokens` of every call (default 4,096); also what the budget reserves.
     pub fn max_tokens(mut self, n: u32) -> Self {
         self.max_tokens = n;
+        self
+    }
+
+    /// A human reviewer instead of the reviewer's model.
+    pub fn human_reviewer(mut self, reviewer: HumanReviewer) -> Self {
+        self.human_reviewer = Some(reviewer);
         self
     }
 
@@ -430,12 +461,53 @@ impl Team {
     /// Run a task (plain text or the JSON task contract) to its end. The outcome, failures
     /// included, is in the report.
     pub async fn run(&self, task: &str) -> RunReport {
-        run::run(self.inner.clone(), task, &self.inner.config.output_dir).await
+        let control = run::Control::new();
+        run::run(
+            self.inner.clone(),
+            task,
+            &self.inner.config.output_dir,
+            control,
+        )
+        .await
+    }
+
+    /// Start a task on the tokio runtime and return its handle: wait for the plan, approve or
+    /// reject it, cancel, and await the report.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mgx_core::team::{ApprovalPolicy, RunStatus, Team};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let out = std::env::temp_dir().join(format!("mgx-team-handle-doc-{}", std::process::id()));
+    /// let team = Team::builder()
+    ///     .output_dir(&out)
+    ///     .approval(ApprovalPolicy::Manual { timeout: Duration::from_secs(300) })
+    ///     .build()?;
+    /// let run = team.start("Create a FastAPI /health endpoint with tests");
+    /// let plan = run.plan().await.expect("a plan");
+    /// assert!(!plan.data["steps"].as_array().unwrap().is_empty());
+    /// run.approve(Some("keep it small".into()));
+    /// assert_eq!(run.report().await.status, RunStatus::Completed);
+    /// # std::fs::remove_dir_all(&out).ok();
+    /// # Ok::<(), mgx_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn start(&self, task: &str) -> RunHandle {
+        let control = run::Control::new();
+        let (inner, task, out) = (
+            self.inner.clone(),
+            task.to_string(),
+            self.inner.config.output_dir.clone(),
+        );
+        let c = control.clone();
+        let join = tokio::spawn(async move { run::run(inner, &task, &out, c).await });
+        RunHandle::new(control, join)
     }
 
     /// [`Team::run`], writing under `output_dir` instead of the team's output directory (for
     /// one team running many tasks at once).
     pub async fn run_into(&self, task: &str, output_dir: &std::path::Path) -> RunReport {
-        run::run(self.inner.clone(), task, output_dir).await
+        run::run(self.inner.clone(), task, output_dir, run::Control::new()).await
     }
 }

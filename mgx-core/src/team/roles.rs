@@ -360,16 +360,20 @@ impl Action for ReviewCode {
             brief(ctx, serde_json::json!({})),
             trigger.content
         );
-        let verdict = match ask_json::<ReviewVerdict>(
-            ctx,
-            role,
-            self.name(),
-            "review",
-            &system,
-            &user,
-        )
-        .await
-        {
+        let asked = match &ctx.human_reviewer {
+            Some(human) => Ok((
+                human(&super::HumanReview {
+                    task: ctx.task.task.clone(),
+                    code: code.clone(),
+                    tests: trigger.content.clone(),
+                }),
+                String::new(),
+            )),
+            None => {
+                ask_json::<ReviewVerdict>(ctx, role, self.name(), "review", &system, &user).await
+            }
+        };
+        let verdict = match asked {
             Ok((v, _)) if v.verdict == "approved" || v.verdict == "changes_required" => v,
             Ok((v, _)) => ReviewVerdict {
                 verdict: "changes_required".into(),

@@ -44,6 +44,8 @@ pub enum RunStatus {
     BudgetExceeded,
     /// Something failed (see the error); nothing was written.
     Failed,
+    /// The run was cancelled; nothing was written.
+    Cancelled,
 }
 
 /// The reviewer's verdict, as the reviewer must give it.
@@ -126,6 +128,42 @@ pub struct RunReport {
     pub output_dir: Option<String>,
 }
 
+impl RunReport {
+    fn empty(run_id: String, task_id: String) -> Self {
+        RunReport {
+            run_id,
+            task_id,
+            status: RunStatus::Failed,
+            error: None,
+            error_code: None,
+            stack: None,
+            stack_confidence: 0.0,
+            providers: Vec::new(),
+            analysis: None,
+            plan: Vec::new(),
+            files: Vec::new(),
+            tests: Vec::new(),
+            review: None,
+            validations: Vec::new(),
+            revision_rounds: 0,
+            llm_calls: 0,
+            cache_hits: 0,
+            tokens_in: None,
+            tokens_out: None,
+            cost_usd: None,
+            phase_ms: HashMap::new(),
+            output_dir: None,
+        }
+    }
+
+    fn failed_without_run(error: Error) -> Self {
+        let mut r = RunReport::empty(String::new(), String::new());
+        r.error_code = Some(error.code().to_string());
+        r.error = Some(error.to_string());
+        r
+    }
+}
+
 #[derive(Default)]
 struct Metrics {
     calls: u64,
@@ -154,6 +192,9 @@ pub struct RunContext {
     pub max_validation_retries: usize,
     /// The validator of the engineer's output (the stack's rules and the constraints).
     pub validator: Arc<mgx_guardrails::Validator<'static>>,
+    /// A person in the reviewer's place, when the team has one.
+    pub human_reviewer: Option<super::HumanReviewer>,
+    control: Arc<Control>,
     history: Mutex<Vec<Message>>,
     validations: Mutex<Vec<Validation>>,
     metrics: Mutex<Metrics>,
@@ -218,12 +259,14 @@ impl RunContext {
                 ReserveError::Unpriced(e) => e,
             })?;
         let started = Instant::now();
-        let answer = tokio::time::timeout(self.call_timeout, provider.complete(&request))
-            .await
-            .map_err(|_| Error::Timeout {
+        let call = tokio::time::timeout(self.call_timeout, provider.complete(&request));
+        let answer = tokio::select! {
+            answer = call => answer.map_err(|_| Error::Timeout {
                 stage: crate::error::TimeoutStage::Deadline,
                 attempts: 0,
-            })??;
+            })??,
+            () = self.control.cancellation() => return Err(Error::Cancelled),
+        };
         let usage = if answer.cached { None } else { answer.usage };
         let cost = self.budget_cost(&id.model, answer.usage.as_ref());
         if answer.cached {
@@ -276,6 +319,91 @@ impl RunContext {
     }
 }
 
+/// The channels between a run and its [`RunHandle`].
+pub(super) struct Control {
+    plan: tokio::sync::watch::Sender<Option<Message>>,
+    decision: tokio::sync::watch::Sender<Option<Approval>>,
+    cancelled: tokio::sync::watch::Sender<bool>,
+}
+
+impl Control {
+    pub(super) fn new() -> Arc<Control> {
+        Arc::new(Control {
+            plan: tokio::sync::watch::channel(None).0,
+            decision: tokio::sync::watch::channel(None).0,
+            cancelled: tokio::sync::watch::channel(false).0,
+        })
+    }
+
+    fn is_cancelled(&self) -> bool {
+        *self.cancelled.borrow()
+    }
+
+    /// Resolves when the run is cancelled.
+    async fn cancellation(&self) {
+        let mut rx = self.cancelled.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
+    }
+}
+
+/// A run started with [`super::Team::start`]: its plan, its approval, its cancellation and its
+/// report. Dropping the handle does not stop the run.
+pub struct RunHandle {
+    control: Arc<Control>,
+    join: tokio::task::JoinHandle<RunReport>,
+}
+
+impl RunHandle {
+    pub(super) fn new(control: Arc<Control>, join: tokio::task::JoinHandle<RunReport>) -> Self {
+        RunHandle { control, join }
+    }
+
+    /// The plan, once the team leader has made it (`None` when the run ended before).
+    pub async fn plan(&self) -> Option<Message> {
+        let mut rx = self.control.plan.subscribe();
+        loop {
+            if let Some(plan) = rx.borrow_and_update().clone() {
+                return Some(plan);
+            }
+            if self.join.is_finished() || rx.changed().await.is_err() {
+                return rx.borrow().clone();
+            }
+        }
+    }
+
+    /// Approve the plan (with notes for the engineer).
+    pub fn approve(&self, feedback: Option<String>) {
+        self.control
+            .decision
+            .send_replace(Some(Approval::Approve { feedback }));
+    }
+
+    /// Reject the plan: the run ends and writes nothing.
+    pub fn reject(&self, reason: impl Into<String>) {
+        self.control.decision.send_replace(Some(Approval::Reject {
+            reason: reason.into(),
+        }));
+    }
+
+    /// Cancel the run: it stops at once (a call in flight is dropped) and writes nothing; a
+    /// write already started completes, atomically.
+    pub fn cancel(&self) {
+        self.control.cancelled.send_replace(true);
+    }
+
+    /// Wait for the run to end.
+    pub async fn report(self) -> RunReport {
+        match self.join.await {
+            Ok(report) => report,
+            // The run's task cannot panic by design; if it ever did, say so instead of
+            // passing the panic on.
+            Err(e) => RunReport::failed_without_run(Error::Task {
+                message: format!("the run's task ended abnormally: {e}"),
+            }),
+        }
+    }
+}
+
 static RUN_SEQ: AtomicU64 = AtomicU64::new(0);
 
 fn new_run_id() -> String {
@@ -300,36 +428,14 @@ pub(super) async fn run(
     team: Arc<TeamInner>,
     task_text: &str,
     output_dir: &std::path::Path,
+    control: Arc<Control>,
 ) -> RunReport {
     let config = &team.config;
     let run_id = new_run_id();
     let task_id = format!("task_{}", &run_id[4..]);
     let sink: Arc<dyn EventSink> = Arc::new(FanOut(config.sinks.clone()));
     let events = Emitter::new(&task_id, &run_id, sink);
-    let mut report = RunReport {
-        run_id: run_id.clone(),
-        task_id,
-        status: RunStatus::Failed,
-        error: None,
-        error_code: None,
-        stack: None,
-        stack_confidence: 0.0,
-        providers: Vec::new(),
-        analysis: None,
-        plan: Vec::new(),
-        files: Vec::new(),
-        tests: Vec::new(),
-        review: None,
-        validations: Vec::new(),
-        revision_rounds: 0,
-        llm_calls: 0,
-        cache_hits: 0,
-        tokens_in: None,
-        tokens_out: None,
-        cost_usd: None,
-        phase_ms: HashMap::new(),
-        output_dir: None,
-    };
+    let mut report = RunReport::empty(run_id.clone(), task_id);
     let fail = |mut report: RunReport, events: &Emitter, error: Error| {
         events.emit(
             EventType::Failure,
@@ -406,7 +512,10 @@ pub(super) async fn run(
     report.providers = providers;
 
     let strict = config.strict || task.strict_requirements;
+    let control_guard = control.clone();
     let ctx = RunContext {
+        control,
+        human_reviewer: config.human_reviewer.clone(),
         validator: team.validator(stack, &task.constraints, strict),
         strict,
         constraints: task.constraints.clone(),
@@ -430,6 +539,7 @@ pub(super) async fn run(
     );
 
     let outcome = drive(&team, &ctx, &mut report, output_dir).await;
+    drop(control_guard);
     finish(&ctx, &mut report);
     match outcome {
         Outcome {
@@ -454,6 +564,20 @@ pub(super) async fn run(
                 EventType::Cancelled,
                 "Plan rejected; nothing was written",
                 serde_json::json!({"reason": report.error}),
+            );
+            report
+        }
+        Outcome {
+            status: RunStatus::Cancelled,
+            ..
+        } => {
+            report.status = RunStatus::Cancelled;
+            report.error_code = Some(Error::Cancelled.code().to_string());
+            report.error = Some(Error::Cancelled.to_string());
+            events.emit(
+                EventType::Cancelled,
+                "Task cancelled; nothing was written",
+                serde_json::json!({}),
             );
             report
         }
@@ -504,10 +628,10 @@ fn phase_of(kind: &str) -> &'static str {
 }
 
 fn failed(error: Error) -> Outcome {
-    let status = if matches!(error, Error::BudgetExceeded { .. }) {
-        RunStatus::BudgetExceeded
-    } else {
-        RunStatus::Failed
+    let status = match error {
+        Error::BudgetExceeded { .. } => RunStatus::BudgetExceeded,
+        Error::Cancelled => RunStatus::Cancelled,
+        _ => RunStatus::Failed,
     };
     Outcome {
         status,
@@ -532,6 +656,9 @@ async fn drive(
     let mut reactions: HashMap<String, usize> = HashMap::new();
     let mut last_review: Option<String> = None;
     while let Some(message) = queue.pop_front() {
+        if ctx.control.is_cancelled() {
+            return failed(Error::Cancelled);
+        }
         ctx.history
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -558,9 +685,21 @@ async fn drive(
                     serde_json::json!({"plan": {"steps": report.plan}}),
                 );
                 let started = Instant::now();
+                ctx.control.plan.send_replace(Some(message.clone()));
                 let decision = match &config.approval {
                     ApprovalPolicy::Auto => Approval::Approve { feedback: None },
                     ApprovalPolicy::Callback(f) => f(&message),
+                    ApprovalPolicy::Manual { timeout } => {
+                        let mut rx = ctx.control.decision.subscribe();
+                        let wait = rx.wait_for(Option::is_some);
+                        tokio::select! {
+                            decided = tokio::time::timeout(*timeout, wait) => match decided {
+                                Ok(Ok(d)) => d.clone().unwrap_or(Approval::Approve { feedback: None }),
+                                _ => return failed(Error::ApprovalTimeout { seconds: timeout.as_secs() }),
+                            },
+                            () = ctx.control.cancellation() => return failed(Error::Cancelled),
+                        }
+                    }
                 };
                 add_phase(ctx, "approval", started);
                 match decision {

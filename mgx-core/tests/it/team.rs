@@ -438,3 +438,123 @@ async fn one_team_runs_many_tasks_at_once_and_the_cache_serves_repeats() {
     assert_eq!(reports.iter().map(|r| r.llm_calls).sum::<u64>(), 500);
     std::fs::remove_dir_all(&base).ok();
 }
+
+#[tokio::test]
+async fn a_plan_is_approved_or_rejected_through_the_handle_or_times_out() {
+    let manual = |secs: f64| {
+        Team::builder()
+            .stack("fastapi")
+            .dry_run(true)
+            .output_dir(out_dir("manual"))
+            .approval(ApprovalPolicy::Manual {
+                timeout: Duration::from_secs_f64(secs),
+            })
+            .build()
+            .unwrap()
+    };
+    let run = manual(30.0).start("Create a FastAPI /health endpoint");
+    let plan = run.plan().await.unwrap();
+    assert_eq!(plan.kind, "plan");
+    run.reject("too big");
+    let report = run.report().await;
+    assert_eq!(
+        (report.status, report.error.as_deref()),
+        (RunStatus::Rejected, Some("too big"))
+    );
+
+    let run = manual(30.0).start("Create a FastAPI /health endpoint");
+    run.plan().await.unwrap();
+    run.approve(Some("use pydantic models".into()));
+    assert_eq!(run.report().await.status, RunStatus::Completed);
+
+    let run = manual(0.2).start("Create a FastAPI /health endpoint");
+    let report = run.report().await;
+    assert_eq!(
+        (report.status, report.error_code.as_deref()),
+        (RunStatus::Failed, Some("approval_timeout"))
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_at_once_and_writes_nothing() {
+    struct Slow;
+    #[async_trait]
+    impl mgx_core::llm::LlmProvider for Slow {
+        fn id(&self) -> mgx_core::llm::ProviderId {
+            mgx_core::llm::ProviderId::new("slow", "m")
+        }
+        async fn complete(&self, _r: &ChatRequest) -> mgx_core::Result<ChatResponse> {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(ChatResponse::text("{}"))
+        }
+    }
+    let dir = out_dir("cancel");
+    let (sink, stream) = ChannelSink::new(64);
+    let team = Team::builder()
+        .provider(Arc::new(Slow))
+        .stack("fastapi")
+        .output_dir(&dir)
+        .sink(Arc::new(sink))
+        .build()
+        .unwrap();
+    let run = team.start("Create a FastAPI /health endpoint");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    run.cancel();
+    let report = run.report().await;
+    drop(team);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        (report.status, report.error_code.as_deref()),
+        (RunStatus::Cancelled, Some("cancelled"))
+    );
+    assert!(!dir.exists());
+    let types: Vec<String> = stream
+        .map(|e| e.event_type.as_str().to_string())
+        .collect()
+        .await;
+    assert_eq!(types.last().map(String::as_str), Some("cancelled"));
+}
+
+#[tokio::test]
+async fn a_human_reviewer_takes_the_reviewers_place() {
+    let (provider, calls) = scripted(vec![GOOD_CODE], vec!["never asked"]);
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("human"))
+        .human_reviewer(Arc::new(move |review: &mgx_core::team::HumanReview| {
+            assert!(
+                review.code.contains("FILE: app/main.py")
+                    && review.tests.contains("def test_health")
+            );
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            mgx_core::team::ReviewVerdict {
+                verdict: if n == 0 {
+                    "changes_required"
+                } else {
+                    "approved"
+                }
+                .into(),
+                findings: vec!["name the endpoint's tag".into()],
+            }
+        }))
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(
+        (seen.load(Ordering::SeqCst), report.revision_rounds),
+        (2, 1)
+    );
+    assert!(
+        calls
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|r| action(r) != "review_code")
+    );
+}
