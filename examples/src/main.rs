@@ -113,6 +113,10 @@ enum Command {
         /// Where to write the project.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Patch this existing project instead (a unified diff, applied all-or-nothing with
+        /// backups after the change set is approved).
+        #[arg(long, conflicts_with = "out")]
+        project: Option<PathBuf>,
         /// The stack id (default: inferred from the task).
         #[arg(long)]
         stack: Option<String>,
@@ -433,9 +437,15 @@ fn diff_command(old: &PathBuf, new: &PathBuf) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where `mgx run` writes.
+enum Target {
+    Out(PathBuf),
+    Project(PathBuf),
+}
+
 fn run_command(
     task: &str,
-    out: &std::path::Path,
+    target: &Target,
     stack: Option<&str>,
     provider: &str,
     model: Option<String>,
@@ -447,7 +457,10 @@ fn run_command(
     use std::io::IsTerminal as _;
     use std::sync::Arc;
 
-    let mut builder = Team::builder().output_dir(out);
+    let mut builder = match target {
+        Target::Out(out) => Team::builder().output_dir(out),
+        Target::Project(dir) => Team::builder().project(dir),
+    };
     if let Some(id) = stack {
         builder = builder.stack(id);
     }
@@ -486,8 +499,16 @@ fn run_command(
         },
     )));
     if !yes && std::io::stdin().is_terminal() {
-        builder = builder.approval(ApprovalPolicy::Callback(Arc::new(|_plan| {
-            eprint!("Approve the plan? [y/N] ");
+        builder = builder.approval(ApprovalPolicy::Callback(Arc::new(|m| {
+            if m.kind == "change_set" {
+                eprintln!("{}", m.content);
+                eprint!(
+                    "Apply this change set ({})? [y/N] ",
+                    m.data["hash"].as_str().unwrap_or("")
+                );
+            } else {
+                eprint!("Approve the plan? [y/N] ");
+            }
             let mut answer = String::new();
             let _ = std::io::stdin().read_line(&mut answer);
             if matches!(answer.trim(), "y" | "Y" | "yes") {
@@ -643,13 +664,26 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Run {
             task,
             out,
+            project,
             stack,
             provider,
             model,
             yes,
             json,
         } if cli.stack_files.is_empty() => {
-            return run_command(&task, &out, stack.as_deref(), &provider, model, yes, json);
+            let target = match project {
+                Some(p) => Target::Project(p),
+                None => Target::Out(out),
+            };
+            return run_command(
+                &task,
+                &target,
+                stack.as_deref(),
+                &provider,
+                model,
+                yes,
+                json,
+            );
         }
         Command::Complete {
             prompt,

@@ -96,6 +96,22 @@ impl LlmProvider for Offline {
                 ]
             })
             .to_string(),
+            "write_code"
+                if brief.get("mode").and_then(|m| m.as_str()) == Some("patch_existing") =>
+            {
+                // Patch mode: add the starter's files the project does not have; leave the
+                // project's own files alone.
+                let existing: Vec<&str> = brief["project_paths"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
+                    .unwrap_or_default();
+                starter
+                    .iter()
+                    .filter(|f| Some(&f.path) != test_path.as_ref())
+                    .filter(|f| !existing.contains(&f.path.as_str()) && !f.content.is_empty())
+                    .map(|f| mgx_patch::make_diff("", &f.content, &f.path))
+                    .collect::<String>()
+            }
             "write_code" => manifest(
                 starter
                     .iter()

@@ -21,6 +21,7 @@
 //! and cost when known. Model answers are read as JSON or FILE manifests, never by keyword: an
 //! unreadable verdict is asked for again once, then the review fails closed (not approved).
 
+mod project;
 mod roles;
 mod run;
 
@@ -180,6 +181,7 @@ pub struct TeamBuilder {
     dry_run: bool,
     fsync: bool,
     human_reviewer: Option<HumanReviewer>,
+    project: Option<PathBuf>,
 }
 
 /// A person (or any function) in the reviewer's place: sees the task, the code and the tests,
@@ -221,6 +223,7 @@ impl Default for TeamBuilder {
             dry_run: false,
             fsync: true,
             human_reviewer: None,
+            project: None,
         }
     }
 }
@@ -320,6 +323,16 @@ impl TeamBuilder {
     /// The `max_tokens` of every call (default 4,096); also what the budget reserves.
     pub fn max_tokens(mut self, n: u32) -> Self {
         self.max_tokens = n;
+        self
+    }
+
+    /// Patch an existing project instead of writing a new one: the engineer sees the project's
+    /// files and answers with a unified diff, which is dry-run against the project (hunks that
+    /// do not place go back to it, bounded), shown at approval as a change set with its hash,
+    /// and applied all-or-nothing with backups. A task in the JSON contract can ask for the
+    /// same with `"output_mode": "patch_existing"` and `"existing_project_path"`.
+    pub fn project(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.project = Some(dir.into());
         self
     }
 

@@ -92,6 +92,12 @@ fn brief(ctx: &RunContext, extra: serde_json::Value) -> String {
     if let (Some(obj), serde_json::Value::Object(more)) = (brief.as_object_mut(), extra) {
         obj.extend(more);
     }
+    if let (Some(obj), Some(serde_json::Value::Object(project))) =
+        (brief.as_object_mut(), ctx.project_brief.clone())
+    {
+        obj.insert("mode".into(), "patch_existing".into());
+        obj.extend(project);
+    }
     format!("```json\n{brief:#}\n```\n")
 }
 
@@ -230,6 +236,9 @@ impl Action for WriteCode {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        if let Some(project) = ctx.project.clone() {
+            return write_diff(ctx, role, self.name(), trigger, &project).await;
+        }
         let plan = ctx
             .latest(kinds::APPROVED_PLAN)
             .map(|m| m.data)
@@ -281,6 +290,113 @@ impl Action for WriteCode {
             summary: last_summary,
         })
     }
+}
+
+/// Patch mode: a unified diff against the project, dry-run before it is accepted; hunks that
+/// do not place go back to the engineer with their nearest match, a bounded number of times.
+async fn write_diff(
+    ctx: &RunContext,
+    role: &str,
+    action: &str,
+    trigger: &Message,
+    project: &std::path::Path,
+) -> Result<Message> {
+    let plan = ctx
+        .latest(kinds::APPROVED_PLAN)
+        .map(|m| m.data)
+        .unwrap_or_default();
+    let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then(|| trigger.data.clone());
+    let system = "You are the engineer. Change the existing project (its files are in the brief) for the task, following the plan and the review notes. Answer with a unified diff only (`--- a/path`, `+++ b/path`, `@@` hunks with three lines of context; `--- /dev/null` for a new file), no prose.";
+    let dry = mgx_patch::ApplyOptions {
+        dry_run: true,
+        ..mgx_patch::ApplyOptions::default()
+    };
+    let attempts = ctx.max_validation_retries + 1;
+    let mut problems: Vec<String> = Vec::new();
+    for attempt in 1..=attempts {
+        let user = brief(
+            ctx,
+            serde_json::json!({"plan": plan, "review_notes": review_notes, "diff_problems": problems}),
+        );
+        let answer = ctx.ask(role, action, system, &user).await?;
+        problems = diff_problems(project, &answer.content, &dry);
+        let valid = problems.is_empty();
+        ctx.record_validation(Validation {
+            attempt,
+            valid,
+            summary: if valid {
+                "the diff applies to the project".into()
+            } else {
+                format!("the diff does not apply: {}", problems.join("; "))
+            },
+            errors: problems.clone(),
+        });
+        if valid {
+            ctx.events.emit(
+                EventType::ValidationPassed,
+                format!("The diff applies (attempt {attempt})"),
+                serde_json::json!({"attempt": attempt}),
+            );
+            let data = serde_json::json!({"diff": answer.content, "files": []});
+            return Ok(Message::new(kinds::CODE, role, answer.content, data));
+        }
+        ctx.events.emit(
+            EventType::ValidationFailed,
+            format!("The diff does not apply (attempt {attempt})"),
+            serde_json::json!({"attempt": attempt, "errors": problems}),
+        );
+    }
+    Err(Error::Invalid {
+        attempts,
+        summary: problems.join("; "),
+    })
+}
+
+/// Why a diff would not apply to the project (empty: it would).
+fn diff_problems(
+    project: &std::path::Path,
+    diff: &str,
+    dry: &mgx_patch::ApplyOptions,
+) -> Vec<String> {
+    let changes = match mgx_patch::ChangeSet::from_diff(diff) {
+        Ok(c) => c,
+        Err(e) => return vec![format!("the diff could not be read: {e}")],
+    };
+    let report = match mgx_patch::apply(project, &changes, dry) {
+        Ok(r) => r,
+        Err(e) => return vec![e.to_string()],
+    };
+    if matches!(
+        report.status,
+        mgx_patch::ApplyStatus::DryRun | mgx_patch::ApplyStatus::AlreadyApplied
+    ) {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    for f in report
+        .files
+        .iter()
+        .filter(|f| f.status == mgx_patch::FileStatus::Failed)
+    {
+        if let Some(m) = &f.message {
+            problems.push(format!("{}: {m}", f.path));
+        }
+        for h in f.hunks.iter().filter(|h| !h.status.is_ok()) {
+            let near = h.nearest.as_ref().map_or(String::new(), |n| {
+                format!(
+                    " (nearest: line {}, {}/{} lines match)",
+                    n.line, n.matching, n.total
+                )
+            });
+            problems.push(format!(
+                "{}: hunk {} {:?}{near}",
+                f.path,
+                h.index + 1,
+                h.status
+            ));
+        }
+    }
+    problems
 }
 
 /// Tester: tests in the stack's own framework, as a FILE manifest.

@@ -192,6 +192,10 @@ pub struct RunContext {
     pub max_validation_retries: usize,
     /// The validator of the engineer's output (the stack's rules and the constraints).
     pub validator: Arc<mgx_guardrails::Validator<'static>>,
+    /// The project being patched (patch mode), and what the engineer is shown of it.
+    pub project: Option<std::path::PathBuf>,
+    /// The project's file tree and relevant files (patch mode).
+    pub project_brief: Option<serde_json::Value>,
     /// A person in the reviewer's place, when the team has one.
     pub human_reviewer: Option<super::HumanReviewer>,
     control: Arc<Control>,
@@ -322,6 +326,7 @@ impl RunContext {
 /// The channels between a run and its [`RunHandle`].
 pub(super) struct Control {
     plan: tokio::sync::watch::Sender<Option<Message>>,
+    change_set: tokio::sync::watch::Sender<Option<Message>>,
     decision: tokio::sync::watch::Sender<Option<Approval>>,
     cancelled: tokio::sync::watch::Sender<bool>,
 }
@@ -330,6 +335,7 @@ impl Control {
     pub(super) fn new() -> Arc<Control> {
         Arc::new(Control {
             plan: tokio::sync::watch::channel(None).0,
+            change_set: tokio::sync::watch::channel(None).0,
             decision: tokio::sync::watch::channel(None).0,
             cancelled: tokio::sync::watch::channel(false).0,
         })
@@ -371,14 +377,29 @@ impl RunHandle {
         }
     }
 
-    /// Approve the plan (with notes for the engineer).
+    /// The change set waiting for approval in patch mode (after the plan was approved): its
+    /// `data` has the `hash`, the `diff` and the `files`. `None` when the run ended before.
+    pub async fn change_set(&self) -> Option<Message> {
+        let mut rx = self.control.change_set.subscribe();
+        loop {
+            if let Some(m) = rx.borrow_and_update().clone() {
+                return Some(m);
+            }
+            if self.join.is_finished() || rx.changed().await.is_err() {
+                return rx.borrow().clone();
+            }
+        }
+    }
+
+    /// Approve what waits for approval — the plan, or in patch mode then the change set
+    /// (with notes for the engineer).
     pub fn approve(&self, feedback: Option<String>) {
         self.control
             .decision
             .send_replace(Some(Approval::Approve { feedback }));
     }
 
-    /// Reject the plan: the run ends and writes nothing.
+    /// Reject what waits for approval: the run ends and writes nothing.
     pub fn reject(&self, reason: impl Into<String>) {
         self.control.decision.send_replace(Some(Approval::Reject {
             reason: reason.into(),
@@ -512,8 +533,32 @@ pub(super) async fn run(
     report.providers = providers;
 
     let strict = config.strict || task.strict_requirements;
+    let project = config.project.clone().or_else(|| {
+        (task.output_mode == mgx_stacks::OutputMode::PatchExisting)
+            .then(|| task.existing_project_path.clone())
+            .flatten()
+    });
+    if let Some(dir) = &project
+        && !dir.is_dir()
+    {
+        return fail(
+            report,
+            &events,
+            Error::Task {
+                message: format!(
+                    "the project to patch, {}, is not a directory",
+                    dir.display()
+                ),
+            },
+        );
+    }
+    let project_brief = project
+        .as_deref()
+        .map(|dir| super::project::brief(dir, &task.task, &stack.file_extensions));
     let control_guard = control.clone();
     let ctx = RunContext {
+        project,
+        project_brief,
         control,
         human_reviewer: config.human_reviewer.clone(),
         validator: team.validator(stack, &task.constraints, strict),
@@ -686,20 +731,9 @@ async fn drive(
                 );
                 let started = Instant::now();
                 ctx.control.plan.send_replace(Some(message.clone()));
-                let decision = match &config.approval {
-                    ApprovalPolicy::Auto => Approval::Approve { feedback: None },
-                    ApprovalPolicy::Callback(f) => f(&message),
-                    ApprovalPolicy::Manual { timeout } => {
-                        let mut rx = ctx.control.decision.subscribe();
-                        let wait = rx.wait_for(Option::is_some);
-                        tokio::select! {
-                            decided = tokio::time::timeout(*timeout, wait) => match decided {
-                                Ok(Ok(d)) => d.clone().unwrap_or(Approval::Approve { feedback: None }),
-                                _ => return failed(Error::ApprovalTimeout { seconds: timeout.as_secs() }),
-                            },
-                            () = ctx.control.cancellation() => return failed(Error::Cancelled),
-                        }
-                    }
+                let decision = match decide(&config.approval, ctx, &message).await {
+                    Ok(d) => d,
+                    Err(e) => return failed(e),
                 };
                 add_phase(ctx, "approval", started);
                 match decision {
@@ -790,9 +824,36 @@ async fn drive(
         fsync: config.fsync,
         ..mgx_patch::ApplyOptions::default()
     };
-    let outcome = write_result(ctx, output_dir, &options, report);
+    let outcome = match ctx.project.clone() {
+        Some(project) => patch_project(ctx, &config.approval, &project, &options, report).await,
+        None => write_result(ctx, output_dir, &options, report),
+    };
     add_phase(ctx, "apply", started);
     outcome
+}
+
+/// Ask the approval policy about `message` (the plan, or a change set).
+async fn decide(policy: &ApprovalPolicy, ctx: &RunContext, message: &Message) -> Result<Approval> {
+    match policy {
+        ApprovalPolicy::Auto => Ok(Approval::Approve { feedback: None }),
+        ApprovalPolicy::Callback(f) => Ok(f(message)),
+        ApprovalPolicy::Manual { timeout } => {
+            let mut rx = ctx.control.decision.subscribe();
+            let decided = {
+                let wait = rx.wait_for(Option::is_some);
+                tokio::select! {
+                    decided = tokio::time::timeout(*timeout, wait) => match decided {
+                        Ok(Ok(d)) => d.clone().unwrap_or(Approval::Approve { feedback: None }),
+                        _ => return Err(Error::ApprovalTimeout { seconds: timeout.as_secs() }),
+                    },
+                    () = ctx.control.cancellation() => return Err(Error::Cancelled),
+                }
+            };
+            // The next gate waits for a decision of its own.
+            ctx.control.decision.send_replace(None);
+            Ok(decided)
+        }
+    }
 }
 
 fn add_phase(ctx: &RunContext, phase: &str, started: Instant) {
@@ -801,6 +862,129 @@ fn add_phase(ctx: &RunContext, phase: &str, started: Instant) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     *m.phase_ms.entry(phase.to_string()).or_default() += started.elapsed().as_millis() as u64;
+}
+
+/// Patch mode: the engineer's diff and the tester's files as one change set, approved with
+/// its hash, applied all-or-nothing with backups.
+async fn patch_project(
+    ctx: &RunContext,
+    policy: &ApprovalPolicy,
+    project: &std::path::Path,
+    options: &mgx_patch::ApplyOptions,
+    report: &mut RunReport,
+) -> Outcome {
+    let Some(code) = ctx.latest(kinds::CODE) else {
+        return failed(Error::Task {
+            message: "the team produced no change".into(),
+        });
+    };
+    let diff = code.data["diff"].as_str().unwrap_or_default().to_string();
+    let mut changes = match mgx_patch::ChangeSet::from_diff(&diff) {
+        Ok(c) => c,
+        Err(e) => {
+            return failed(Error::Apply {
+                message: e.to_string(),
+            });
+        }
+    };
+    let tests = ctx
+        .latest(kinds::TESTS)
+        .map(|m| files_of(&m))
+        .unwrap_or_default();
+    changes
+        .operations
+        .extend(mgx_patch::ChangeSet::from_files(tests.iter().cloned()).operations);
+    let files: Vec<String> = changes
+        .operations
+        .iter()
+        .map(|o| o.path().to_string())
+        .collect();
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    sha2::Digest::update(&mut hasher, diff.as_bytes());
+    for (path, content) in &tests {
+        sha2::Digest::update(&mut hasher, format!("\0{path}\0{content}").as_bytes());
+    }
+    let hash = hex::encode(sha2::Digest::finalize(hasher));
+    let change_set = Message::new(
+        "change_set",
+        "run",
+        diff.clone(),
+        serde_json::json!({"hash": hash, "diff": diff, "files": files}),
+    );
+    ctx.control
+        .change_set
+        .send_replace(Some(change_set.clone()));
+    ctx.events.emit(
+        EventType::ApprovalRequired,
+        format!("Change set {} awaiting approval", &hash[..12]),
+        serde_json::json!({"change_set": {"hash": hash, "files": files}}),
+    );
+    match decide(policy, ctx, &change_set).await {
+        Ok(Approval::Approve { .. }) => ctx.events.emit(
+            EventType::Approved,
+            "Change set approved",
+            serde_json::json!({"hash": hash}),
+        ),
+        Ok(Approval::Reject { reason }) => {
+            ctx.events.emit(
+                EventType::Rejected,
+                "Change set rejected",
+                serde_json::json!({"hash": hash, "reason": reason}),
+            );
+            return Outcome {
+                status: RunStatus::Rejected,
+                error: Some(Error::Task { message: reason }),
+            };
+        }
+        Err(e) => return failed(e),
+    }
+    match mgx_patch::apply(project, &changes, options) {
+        Ok(applied)
+            if matches!(
+                applied.status,
+                mgx_patch::ApplyStatus::Applied
+                    | mgx_patch::ApplyStatus::AlreadyApplied
+                    | mgx_patch::ApplyStatus::DryRun
+            ) =>
+        {
+            report.files = files;
+            report.tests = tests.iter().map(|(p, _)| p.clone()).collect();
+            report.output_dir = Some(project.display().to_string());
+            ctx.events.emit(
+                EventType::PatchApplied,
+                format!("Change set {} applied", &hash[..12]),
+                serde_json::json!({"hash": hash, "files": report.files, "run": applied.run}),
+            );
+            Outcome {
+                status: RunStatus::Completed,
+                error: None,
+            }
+        }
+        Ok(applied) => {
+            let message = applied
+                .files
+                .iter()
+                .filter_map(|f| f.message.clone().map(|m| format!("{}: {m}", f.path)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            ctx.events.emit(
+                EventType::PatchFailed,
+                "The change set did not apply; the project is unchanged",
+                serde_json::json!({"hash": hash, "reason": message}),
+            );
+            failed(Error::Apply { message })
+        }
+        Err(e) => {
+            ctx.events.emit(
+                EventType::PatchFailed,
+                "The change set did not apply; the project is unchanged",
+                serde_json::json!({"hash": hash, "reason": e.to_string()}),
+            );
+            failed(Error::Apply {
+                message: e.to_string(),
+            })
+        }
+    }
 }
 
 /// The files of a manifest message (`data.files`: `[{path, content}]`).

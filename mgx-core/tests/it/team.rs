@@ -558,3 +558,127 @@ async fn a_human_reviewer_takes_the_reviewers_place() {
             .all(|r| action(r) != "review_code")
     );
 }
+
+fn project(name: &str) -> std::path::PathBuf {
+    let dir = out_dir(name);
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(
+        dir.join("app/main.py"),
+        "from fastapi import FastAPI\n\napp = FastAPI(title=\"mine\")\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("requirements.txt"), "fastapi\n").unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn offline_patch_mode_adds_what_the_project_lacks_and_keeps_its_files() {
+    let dir = project("patch-offline");
+    let (sink, stream) = ChannelSink::new(1024);
+    let team = Team::builder()
+        .stack("fastapi")
+        .project(&dir)
+        .sink(Arc::new(sink))
+        .build()
+        .unwrap();
+    let report = team.run("Add a health endpoint").await;
+    drop(team);
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("app/main.py")).unwrap(),
+        "from fastapi import FastAPI\n\napp = FastAPI(title=\"mine\")\n"
+    );
+    assert!(
+        dir.join("app/routers/health.py").exists() && dir.join("tests/test_health.py").exists()
+    );
+    let events: Vec<Event> = stream.collect().await;
+    let approvals = events
+        .iter()
+        .filter(|e| e.event_type == EventType::ApprovalRequired)
+        .count();
+    assert_eq!(approvals, 2, "the plan, then the change set");
+    let applied = events
+        .iter()
+        .find(|e| e.event_type == EventType::PatchApplied)
+        .unwrap();
+    assert_eq!(applied.data["hash"].as_str().unwrap().len(), 64);
+}
+
+#[tokio::test]
+async fn a_diff_that_does_not_place_goes_back_and_the_change_set_is_approved_by_hash() {
+    let wrong = "--- a/app/main.py\n+++ b/app/main.py\n@@ -1,3 +1,4 @@\n from fastapi import FastAPI\n \n-app = FastAPI()\n+app = FastAPI()\n+# health\n";
+    let right = "--- a/app/main.py\n+++ b/app/main.py\n@@ -1,3 +1,8 @@\n from fastapi import FastAPI\n \n app = FastAPI(title=\"mine\")\n+\n+\n+@app.get(\"/health\")\n+def health() -> dict[str, str]:\n+    return {\"status\": \"ok\"}\n";
+    let (provider, calls) = scripted(vec![wrong, right], vec![r#"{"verdict": "approved"}"#]);
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let dir = project("patch-scripted");
+    let team = Team::builder()
+        .provider(provider.clone())
+        .stack("fastapi")
+        .project(&dir)
+        .approval(ApprovalPolicy::Callback(Arc::new(move |m: &Message| {
+            log.lock().unwrap().push(m.kind.clone());
+            if m.kind == "change_set" {
+                assert_eq!(m.data["hash"].as_str().unwrap().len(), 64);
+                assert!(m.data["diff"].as_str().unwrap().contains("/health"));
+            }
+            Approval::Approve { feedback: None }
+        })))
+        .build()
+        .unwrap();
+    let report = team.run("Add a /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(*seen.lock().unwrap(), ["plan", "change_set"]);
+    assert!(!report.validations[0].valid && report.validations[1].valid);
+    assert!(
+        report.validations[0].summary.contains("app/main.py"),
+        "{}",
+        report.validations[0].summary
+    );
+    // The retry saw why the first diff did not place.
+    let second = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| action(r) == "write_code")
+        .nth(1)
+        .unwrap()
+        .messages[1]
+        .content
+        .clone();
+    assert!(second.contains("nearest"), "{second}");
+    assert!(
+        std::fs::read_to_string(dir.join("app/main.py"))
+            .unwrap()
+            .contains("def health")
+    );
+    // The project's own file was shown to the engineer.
+    assert!(second.contains("FastAPI(title=\\\"mine\\\")"), "{second}");
+
+    // A rejected change set leaves the project as it was.
+    let dir = project("patch-rejected");
+    let (provider, _) = scripted(vec![right], vec![r#"{"verdict": "approved"}"#]);
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .project(&dir)
+        .approval(ApprovalPolicy::Callback(Arc::new(|m: &Message| {
+            if m.kind == "change_set" {
+                Approval::Reject {
+                    reason: "not now".into(),
+                }
+            } else {
+                Approval::Approve { feedback: None }
+            }
+        })))
+        .build()
+        .unwrap();
+    let report = team.run("Add a /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Rejected);
+    assert!(
+        !std::fs::read_to_string(dir.join("app/main.py"))
+            .unwrap()
+            .contains("def health")
+    );
+    assert!(!dir.join("tests").exists());
+}
