@@ -129,6 +129,16 @@ enum Command {
         /// Approve the plan without asking (asked only when standard input is a terminal).
         #[arg(long)]
         yes: bool,
+        /// Record the model calls to this cassette (`--record`) or answer them from it
+        /// (`--replay`: strict, a call it lacks is an error).
+        #[arg(long, value_name = "FILE")]
+        cassette: Option<PathBuf>,
+        /// With `--cassette`: record.
+        #[arg(long, requires = "cassette", conflicts_with = "replay")]
+        record: bool,
+        /// With `--cassette`: replay.
+        #[arg(long, requires = "cassette")]
+        replay: bool,
         /// Print the events as JSON lines and the report as JSON.
         #[arg(long)]
         json: bool,
@@ -443,15 +453,28 @@ enum Target {
     Project(PathBuf),
 }
 
+/// The options of `mgx run` besides the task and where it writes.
+struct RunOptions {
+    provider: String,
+    model: Option<String>,
+    yes: bool,
+    cassette: Option<(PathBuf, mgx_core::providers::CassetteMode)>,
+    json: bool,
+}
+
 fn run_command(
     task: &str,
     target: &Target,
     stack: Option<&str>,
-    provider: &str,
-    model: Option<String>,
-    yes: bool,
-    json: bool,
+    options: RunOptions,
 ) -> Result<ExitCode, String> {
+    let RunOptions {
+        provider,
+        model,
+        yes,
+        cassette,
+        json,
+    } = options;
     use mgx_core::events::{CallbackSink, EventType};
     use mgx_core::team::{Approval, ApprovalPolicy, RunStatus, Team};
     use std::io::IsTerminal as _;
@@ -464,17 +487,24 @@ fn run_command(
     if let Some(id) = stack {
         builder = builder.stack(id);
     }
-    match provider {
-        "offline" => {}
+    let base: Arc<dyn mgx_core::LlmProvider> = match provider.as_str() {
+        "offline" => Arc::new(mgx_core::providers::Offline),
         "openai" => {
             let mut p = mgx_core::providers::OpenAiCompatible::builder();
             if let Some(m) = model {
                 p = p.model(m);
             }
-            builder = builder.provider(Arc::new(p.build().map_err(|e| e.to_string())?));
+            Arc::new(p.build().map_err(|e| e.to_string())?)
         }
         other => return Err(format!("--provider {other:?}: expected offline or openai")),
-    }
+    };
+    builder = match cassette {
+        Some((path, mode)) => builder.provider(Arc::new(
+            mgx_core::providers::Cassette::open(&path, mode, Some(base))
+                .map_err(|e| e.to_string())?,
+        )),
+        None => builder.provider(base),
+    };
     builder = builder.sink(Arc::new(CallbackSink(
         move |e: &mgx_core::events::Event| {
             if json {
@@ -669,21 +699,33 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             provider,
             model,
             yes,
+            cassette,
+            record,
+            replay,
             json,
         } if cli.stack_files.is_empty() => {
             let target = match project {
                 Some(p) => Target::Project(p),
                 None => Target::Out(out),
             };
-            return run_command(
-                &task,
-                &target,
-                stack.as_deref(),
-                &provider,
+            let cassette = match (cassette, record, replay) {
+                (Some(path), true, _) => Some((path, mgx_core::providers::CassetteMode::Record)),
+                (Some(path), _, true) => {
+                    Some((path, mgx_core::providers::CassetteMode::ReplayStrict))
+                }
+                (Some(_), false, false) => {
+                    return Err("--cassette needs --record or --replay".into());
+                }
+                (None, ..) => None,
+            };
+            let options = RunOptions {
+                provider,
                 model,
                 yes,
+                cassette,
                 json,
-            );
+            };
+            return run_command(&task, &target, stack.as_deref(), options);
         }
         Command::Complete {
             prompt,

@@ -481,3 +481,70 @@ fn run_writes_the_project_offline_and_reports_it() {
     assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_dir_all(&out).ok();
 }
+
+#[test]
+fn run_records_and_replays_a_cassette() {
+    let dir = std::env::temp_dir().join(format!("mgx-cli-cassette-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let tape = dir.join("run.jsonl").to_string_lossy().into_owned();
+    let out = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let task = "Create a FastAPI /health endpoint with tests";
+    let recorded = mgx(&[
+        "run",
+        task,
+        "--out",
+        &out("a"),
+        "--yes",
+        "--cassette",
+        &tape,
+        "--record",
+    ]);
+    assert!(
+        recorded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&tape).unwrap().lines().count(),
+        5,
+        "one line per call"
+    );
+    let replayed = mgx(&[
+        "run",
+        task,
+        "--out",
+        &out("b"),
+        "--yes",
+        "--cassette",
+        &tape,
+        "--replay",
+    ]);
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a/app/main.py")).unwrap(),
+        std::fs::read_to_string(dir.join("b/app/main.py")).unwrap()
+    );
+    // Strict replay of a run it has not recorded fails, naming the missing call.
+    let other = mgx(&[
+        "run",
+        "Build an Express API",
+        "--out",
+        &out("c"),
+        "--yes",
+        "--cassette",
+        &tape,
+        "--replay",
+    ]);
+    assert_eq!(other.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&other.stderr).contains("no recording"),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -682,3 +682,40 @@ async fn a_diff_that_does_not_place_goes_back_and_the_change_set_is_approved_by_
     );
     assert!(!dir.join("tests").exists());
 }
+
+#[tokio::test]
+async fn unreadable_analysis_or_plan_fails_typed_after_asking_twice() {
+    for (phase, broken) in [
+        ("analyze_task", "I think this is a medium task."),
+        ("draft_plan", "First code, then test."),
+    ] {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let count = asked.clone();
+        let provider = Scripted::from_fn(move |req| {
+            let a = action(req);
+            if a == phase {
+                count.fetch_add(1, Ordering::SeqCst);
+                return Ok(ChatResponse::text(broken));
+            }
+            Ok(ChatResponse::text(match a.as_str() {
+                "analyze_task" => r#"{"complexity": "M"}"#,
+                _ => r#"{"steps": ["x"]}"#,
+            }))
+        });
+        let dir = out_dir(&format!("unreadable-{phase}"));
+        let team = Team::builder()
+            .provider(Arc::new(provider))
+            .stack("fastapi")
+            .output_dir(&dir)
+            .build()
+            .unwrap();
+        let report = team.run("Create a FastAPI /health endpoint").await;
+        assert_eq!(
+            (report.status, report.error_code.as_deref()),
+            (RunStatus::Failed, Some("unreadable_output")),
+            "{phase}"
+        );
+        assert_eq!(asked.load(Ordering::SeqCst), 2, "{phase}: asked again once");
+        assert!(!dir.exists());
+    }
+}
