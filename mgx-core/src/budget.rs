@@ -49,6 +49,7 @@ pub struct Spend {
 
 #[derive(Debug, Default)]
 struct State {
+    budget: Budget,
     spend: Spend,
     /// Worst cases held by calls in flight, and by settled calls without usage.
     held_tokens: u64,
@@ -90,7 +91,6 @@ pub struct BudgetExceeded {
 /// ```
 #[derive(Debug, Clone)]
 pub struct BudgetTracker {
-    budget: Budget,
     prices: Arc<PriceTable>,
     state: Arc<Mutex<State>>,
 }
@@ -111,15 +111,23 @@ impl BudgetTracker {
     /// A tracker for `budget`, pricing calls with `prices`.
     pub fn new(budget: Budget, prices: PriceTable) -> Self {
         BudgetTracker {
-            budget,
             prices: Arc::new(prices),
-            state: Arc::new(Mutex::new(State::default())),
+            state: Arc::new(Mutex::new(State {
+                budget,
+                ..State::default()
+            })),
         }
     }
 
     /// The limits.
     pub fn budget(&self) -> Budget {
-        self.budget
+        self.lock().budget
+    }
+
+    /// Set the dollar limit (e.g. once the task's complexity is known). Calls already made
+    /// stay counted.
+    pub fn set_max_usd(&self, usd: f64) {
+        self.lock().budget.max_usd = Some(usd);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -147,7 +155,7 @@ impl BudgetTracker {
             }),
         ) {
             Some(usd) => usd,
-            None if self.budget.max_usd.is_some() => {
+            None if self.budget().max_usd.is_some() => {
                 return Err(ReserveError::Unpriced(Error::config(format!(
                     "a dollar budget is set but the price table has no price for model {model:?}"
                 ))));
@@ -155,7 +163,8 @@ impl BudgetTracker {
             None => 0.0,
         };
         let mut state = self.lock();
-        if let Some(limit) = self.budget.max_tokens {
+        let budget = state.budget;
+        if let Some(limit) = budget.max_tokens {
             let used = state.spend.tokens + state.held_tokens;
             if used + tokens > limit {
                 return Err(ReserveError::Exceeded(BudgetExceeded {
@@ -166,7 +175,7 @@ impl BudgetTracker {
                 }));
             }
         }
-        if let Some(limit) = self.budget.max_usd {
+        if let Some(limit) = budget.max_usd {
             let used = state.spend.usd + state.held_usd;
             if used + usd > limit {
                 return Err(ReserveError::Exceeded(BudgetExceeded {

@@ -182,6 +182,17 @@ pub struct TeamBuilder {
     fsync: bool,
     human_reviewer: Option<HumanReviewer>,
     project: Option<PathBuf>,
+    complexity_budget: Option<f64>,
+}
+
+/// The dollar budget of a task by its complexity, before the multiplier: XS and S $1.5, M $3,
+/// L and XL $5 (the original's defaults).
+pub fn complexity_budget_usd(complexity: &str) -> f64 {
+    match complexity {
+        "XS" | "S" => 1.5,
+        "M" => 3.0,
+        _ => 5.0,
+    }
 }
 
 /// A person (or any function) in the reviewer's place: sees the task, the code and the tests,
@@ -224,6 +235,7 @@ impl Default for TeamBuilder {
             fsync: true,
             human_reviewer: None,
             project: None,
+            complexity_budget: None,
         }
     }
 }
@@ -326,6 +338,16 @@ impl TeamBuilder {
         self
     }
 
+    /// Set the dollar budget from the task's complexity once the team leader has judged it
+    /// ([`complexity_budget_usd`] × `multiplier`), unless [`TeamBuilder::budget`] set a dollar
+    /// limit. Needs prices for the models (an unpriced model under a dollar limit is an
+    /// error, never a silent pass); the analysis itself runs before the limit is known.
+    pub fn budget_by_complexity(mut self, multiplier: f64, prices: PriceTable) -> Self {
+        self.complexity_budget = Some(multiplier);
+        self.prices = prices;
+        self
+    }
+
     /// Patch an existing project instead of writing a new one: the engineer sees the project's
     /// files and answers with a unified diff, which is dry-run against the project (hunks that
     /// do not place go back to it, bounded), shown at approval as a change set with its hash,
@@ -372,6 +394,13 @@ impl TeamBuilder {
             && !(usd.is_finite() && usd > 0.0)
         {
             return Err(Error::config("the dollar budget must be a positive number"));
+        }
+        if let Some(m) = self.complexity_budget
+            && !(m.is_finite() && m > 0.0)
+        {
+            return Err(Error::config(
+                "the budget multiplier must be a positive number",
+            ));
         }
         let mut roles = self.roles.clone().unwrap_or_else(default_roles);
         roles.extend(self.extra_roles.iter().cloned());

@@ -709,7 +709,21 @@ async fn drive(
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(message.clone());
         match message.kind.as_str() {
-            kinds::ANALYSIS => report.analysis = Some(message.data.clone()),
+            kinds::ANALYSIS => {
+                report.analysis = Some(message.data.clone());
+                if let Some(multiplier) = config.complexity_budget
+                    && config.budget.max_usd.is_none()
+                {
+                    let complexity = message.data["complexity"].as_str().unwrap_or("M");
+                    let usd = super::complexity_budget_usd(complexity) * multiplier;
+                    ctx.budget.set_max_usd(usd);
+                    ctx.events.emit(
+                        EventType::Progress,
+                        format!("Budget ${usd:.2} for a task of complexity {complexity}"),
+                        serde_json::json!({"budget_usd": usd, "complexity": complexity}),
+                    );
+                }
+            }
             kinds::PLAN => {
                 report.plan = message.data["steps"]
                     .as_array()

@@ -719,3 +719,63 @@ async fn unreadable_analysis_or_plan_fails_typed_after_asking_twice() {
         assert!(!dir.exists());
     }
 }
+
+#[tokio::test]
+async fn the_dollar_budget_follows_the_complexity() {
+    use mgx_core::cost::Price;
+    // $1 per token both ways (absurd, to make the limit bite): XS gives $1.5 x multiplier.
+    let prices = PriceTable::new().with(
+        "scripted",
+        Price {
+            input_per_million: 1e6,
+            output_per_million: 1e6,
+        },
+    );
+    let (provider, _) = scripted(vec![GOOD_CODE], vec![r#"{"verdict": "approved"}"#]);
+    let team = Team::builder()
+        .provider(provider.clone())
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("complexity"))
+        .max_tokens(100)
+        .budget_by_complexity(1_000.0, prices.clone())
+        .build()
+        .unwrap();
+    // $1,500 for an S task: 15 tokens a call at $1 a token fits easily.
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(report.cost_usd, Some(15.0 * report.llm_calls as f64));
+    // With a multiplier that leaves $150, the worst case of a call (prompt + 100 tokens) no
+    // longer fits after the analysis: the run stops before passing it.
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("complexity-2"))
+        .max_tokens(100)
+        .budget_by_complexity(100.0, prices)
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::BudgetExceeded, "{:?}", report);
+    assert!(report.cost_usd.unwrap_or(0.0) <= 150.0);
+    // Unpriced models under a dollar limit are an error, not a pass.
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("complexity-3"))
+        .budget_by_complexity(1.0, PriceTable::new())
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(
+        (report.status, report.error_code.as_deref()),
+        (RunStatus::Failed, Some("config"))
+    );
+    assert!(
+        Team::builder()
+            .budget_by_complexity(0.0, PriceTable::new())
+            .build()
+            .is_err()
+    );
+}
