@@ -59,6 +59,24 @@ async fn answering(template: ResponseTemplate) -> MockServer {
     server
 }
 
+/// A server that answers each POST with the next template, and with the last one from then on.
+async fn answering_in_turn(templates: Vec<ResponseTemplate>) -> MockServer {
+    let server = MockServer::start().await;
+    let last = templates.len() - 1;
+    for (i, template) in templates.into_iter().enumerate() {
+        let mock = Mock::given(method("POST"))
+            .respond_with(template)
+            .with_priority(u8::try_from(i + 1).unwrap());
+        let mock = if i < last {
+            mock.up_to_n_times(1)
+        } else {
+            mock
+        };
+        mock.mount(&server).await;
+    }
+    server
+}
+
 /// An event-stream answer.
 fn event_stream(body: String) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")
@@ -141,18 +159,11 @@ async fn usage_that_is_not_reported_stays_unknown() {
 
 #[tokio::test]
 async fn status_429_waits_as_retry_after_says() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(too_many("1", "slow down"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body("after the wait")))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = answering_in_turn(vec![
+        too_many("1", "slow down"),
+        ResponseTemplate::new(200).set_body_json(ok_body("after the wait")),
+    ])
+    .await;
     let start = Instant::now();
     let answer = provider(&server.uri())
         .complete(&ChatRequest::user("hi"))
@@ -171,25 +182,13 @@ async fn status_429_waits_as_retry_after_says() {
 
 #[tokio::test]
 async fn status_429_as_an_http_date_and_without_retry_after() {
-    let server = MockServer::start().await;
     let soon = httpdate_in(Duration::from_secs(1));
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", soon.as_str()))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429))
-        .up_to_n_times(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body("third time")))
-        .with_priority(3)
-        .mount(&server)
-        .await;
+    let server = answering_in_turn(vec![
+        ResponseTemplate::new(429).insert_header("retry-after", soon.as_str()),
+        ResponseTemplate::new(429),
+        ResponseTemplate::new(200).set_body_json(ok_body("third time")),
+    ])
+    .await;
     let answer = provider(&server.uri())
         .complete(&ChatRequest::user("hi"))
         .await
@@ -204,20 +203,12 @@ fn httpdate_in(d: Duration) -> String {
 
 #[tokio::test]
 async fn status_500_502_503_are_retried() {
-    let server = MockServer::start().await;
-    for (i, status) in [500u16, 502, 503].into_iter().enumerate() {
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(status).set_body_string("upstream trouble"))
-            .up_to_n_times(1)
-            .with_priority(u8::try_from(i + 1).unwrap())
-            .mount(&server)
-            .await;
-    }
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body("fine")))
-        .with_priority(10)
-        .mount(&server)
-        .await;
+    let mut turns: Vec<ResponseTemplate> = [500u16, 502, 503]
+        .into_iter()
+        .map(|status| ResponseTemplate::new(status).set_body_string("upstream trouble"))
+        .collect();
+    turns.push(ResponseTemplate::new(200).set_body_json(ok_body("fine")));
+    let server = answering_in_turn(turns).await;
     let answer = provider(&server.uri())
         .complete(&ChatRequest::user("hi"))
         .await
@@ -317,22 +308,13 @@ async fn malformed_json_is_a_typed_error() {
 
 #[tokio::test]
 async fn a_slow_answer_times_out_and_is_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(ok_body("late"))
-                .set_delay(Duration::from_secs(3)),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body("on time")))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = answering_in_turn(vec![
+        ResponseTemplate::new(200)
+            .set_body_json(ok_body("late"))
+            .set_delay(Duration::from_secs(3)),
+        ResponseTemplate::new(200).set_body_json(ok_body("on time")),
+    ])
+    .await;
     let p = provider_with(
         &server.uri(),
         RetryPolicy {
@@ -546,20 +528,13 @@ async fn a_stream_with_garbage_or_an_error_chunk_fails_typed() {
 
 #[tokio::test]
 async fn a_stream_request_is_retried_before_the_first_byte() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
     let done =
         json!({"choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]});
-    Mock::given(method("POST"))
-        .respond_with(event_stream(sse(&[done], true)))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = answering_in_turn(vec![
+        ResponseTemplate::new(502),
+        event_stream(sse(&[done], true)),
+    ])
+    .await;
     assert_eq!(streamed(&server).await.unwrap().content, "ok");
 }
 

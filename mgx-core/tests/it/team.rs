@@ -70,6 +70,27 @@ fn scripted(
     (Arc::new(provider), calls)
 }
 
+/// A fastapi team on `provider`, writing into `dir`.
+fn fastapi_team(provider: Arc<Scripted>, dir: &std::path::Path) -> Team {
+    Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .output_dir(dir)
+        .build()
+        .unwrap()
+}
+
+/// The user prompts of the calls made for `name`.
+fn prompts(calls: &Mutex<Vec<ChatRequest>>, name: &str) -> Vec<String> {
+    calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| action(r) == name)
+        .map(|r| r.messages[1].content.clone())
+        .collect()
+}
+
 #[tokio::test]
 async fn the_offline_team_builds_every_stacks_starter() {
     let registry = mgx_stacks::StackRegistry::builtin();
@@ -144,12 +165,7 @@ async fn invalid_code_is_revised_and_review_notes_reach_the_engineer() {
         ],
     );
     let dir = out_dir("revise");
-    let team = Team::builder()
-        .provider(provider)
-        .stack("fastapi")
-        .output_dir(&dir)
-        .build()
-        .unwrap();
+    let team = fastapi_team(provider, &dir);
     let report = team
         .run("Create a FastAPI /health endpoint with tests")
         .await;
@@ -165,13 +181,7 @@ async fn invalid_code_is_revised_and_review_notes_reach_the_engineer() {
         (Some(10 * report.llm_calls), Some(5 * report.llm_calls))
     );
     // The retry after validation saw the errors; the revision after review saw its findings.
-    let code_calls: Vec<String> = calls
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|r| action(r) == "write_code")
-        .map(|r| r.messages[1].content.clone())
-        .collect();
+    let code_calls = prompts(&calls, "write_code");
     assert_eq!(code_calls.len(), 3);
     assert!(
         code_calls[1].contains("requirements.txt"),
@@ -190,12 +200,7 @@ async fn invalid_code_is_revised_and_review_notes_reach_the_engineer() {
 async fn an_unreadable_verdict_fails_closed_and_revisions_stop() {
     let (provider, calls) = scripted(vec![GOOD_CODE], vec!["Looks approved to me!"]);
     let dir = out_dir("unreadable");
-    let team = Team::builder()
-        .provider(provider)
-        .stack("fastapi")
-        .output_dir(&dir)
-        .build()
-        .unwrap();
+    let team = fastapi_team(provider, &dir);
     let report = team.run("Create a FastAPI /health endpoint").await;
     // Never approved by keyword: the review fails closed, and the same review repeated stops
     // the rounds before max_revision_rounds.
@@ -206,12 +211,7 @@ async fn an_unreadable_verdict_fails_closed_and_revisions_stop() {
         report.revision_rounds, 1,
         "the repeated review stops the rounds"
     );
-    let reviews = calls
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|r| action(r) == "review_code")
-        .count();
+    let reviews = prompts(&calls, "review_code").len();
     assert_eq!(reviews, 4, "each review asked twice");
     assert_eq!(report.status, RunStatus::Completed);
 }
@@ -636,16 +636,7 @@ async fn a_diff_that_does_not_place_goes_back_and_the_change_set_is_approved_by_
         report.validations[0].summary
     );
     // The retry saw why the first diff did not place.
-    let second = calls
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|r| action(r) == "write_code")
-        .nth(1)
-        .unwrap()
-        .messages[1]
-        .content
-        .clone();
+    let second = prompts(&calls, "write_code")[1].clone();
     assert!(second.contains("nearest"), "{second}");
     assert!(
         std::fs::read_to_string(dir.join("app/main.py"))
