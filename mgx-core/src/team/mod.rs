@@ -22,6 +22,7 @@
 //! unreadable verdict is asked for again once, then the review fails closed (not approved).
 
 mod project;
+pub mod prompts;
 mod roles;
 mod run;
 
@@ -183,6 +184,7 @@ pub struct TeamBuilder {
     human_reviewer: Option<HumanReviewer>,
     project: Option<PathBuf>,
     complexity_budget: Option<f64>,
+    prompts: std::collections::HashMap<String, String>,
 }
 
 /// The dollar budget of a task by its complexity, before the multiplier: XS and S $1.5, M $3,
@@ -236,6 +238,7 @@ impl Default for TeamBuilder {
             human_reviewer: None,
             project: None,
             complexity_budget: None,
+            prompts: std::collections::HashMap::new(),
         }
     }
 }
@@ -348,6 +351,15 @@ impl TeamBuilder {
         self
     }
 
+    /// Replace the system prompt of an action (see [`prompts`] for the placeholders and
+    /// [`prompts::default_prompt`] for the defaults). The first line the run adds, the
+    /// action's tag, stays.
+    pub fn prompt(mut self, action: &str, template: &str) -> Self {
+        self.prompts
+            .insert(action.to_string(), template.to_string());
+        self
+    }
+
     /// Patch an existing project instead of writing a new one: the engineer sees the project's
     /// files and answers with a unified diff, which is dry-run against the project (hunks that
     /// do not place go back to it, bounded), shown at approval as a change set with its hash,
@@ -394,6 +406,21 @@ impl TeamBuilder {
             && !(usd.is_finite() && usd > 0.0)
         {
             return Err(Error::config("the dollar budget must be a positive number"));
+        }
+        for (action, template) in &self.prompts {
+            if !prompts::ACTIONS.contains(&action.as_str()) {
+                return Err(Error::config(format!(
+                    "no prompt of an action {action:?}: the templated actions are {}",
+                    prompts::ACTIONS.join(", ")
+                )));
+            }
+            let unknown = prompts::unknown_placeholders(template);
+            if !unknown.is_empty() {
+                return Err(Error::config(format!(
+                    "the prompt of {action} uses unknown placeholders {unknown:?}; known: {}",
+                    prompts::PLACEHOLDERS.join(", ")
+                )));
+            }
         }
         if let Some(m) = self.complexity_budget
             && !(m.is_finite() && m > 0.0)

@@ -150,8 +150,6 @@ fn manifest_data(text: &str) -> (serde_json::Value, usize) {
     (serde_json::json!({ "files": files }), n)
 }
 
-const FILE_FORMAT: &str = "Answer with a FILE manifest only: for each file a line `FILE: <path>` followed by the file's whole content. Paths are relative to the project root. No prose, no Markdown fences around the manifest.";
-
 /// Team leader: complexity, files, test strategy.
 pub struct AnalyzeTask;
 
@@ -167,13 +165,13 @@ impl Action for AnalyzeTask {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, _trigger: &Message) -> Result<Message> {
-        let system = "You are the team leader of a software team. Analyse the task for the given stack. Answer with one JSON object: {\"complexity\": \"XS|S|M|L|XL\", \"files\": [paths], \"test_strategy\": text, \"notes\": text}.";
+        let system = ctx.system_prompt(self.name());
         let (analysis, text): (Analysis, String) = ask_json(
             ctx,
             role,
             self.name(),
             "analysis",
-            system,
+            &system,
             &brief(ctx, serde_json::json!({})),
         )
         .await?;
@@ -206,10 +204,10 @@ impl Action for DraftPlan {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
-        let system = "You are the team leader. Turn the analysis into an ordered plan for the engineer, tester and reviewer. Answer with one JSON object: {\"steps\": [text]}.";
+        let system = ctx.system_prompt(self.name());
         let user = brief(ctx, serde_json::json!({"analysis": trigger.data}));
         let (plan, text): (Plan, String) =
-            ask_json(ctx, role, self.name(), "plan", system, &user).await?;
+            ask_json(ctx, role, self.name(), "plan", &system, &user).await?;
         if plan.steps.is_empty() {
             return Err(Error::Unreadable {
                 what: "plan".into(),
@@ -244,9 +242,7 @@ impl Action for WriteCode {
             .map(|m| m.data)
             .unwrap_or_default();
         let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then(|| trigger.data.clone());
-        let system = format!(
-            "You are the engineer. Write the code for the task in the given stack, following the plan and the review notes. {FILE_FORMAT}"
-        );
+        let system = ctx.system_prompt(self.name());
         let mut validation_errors: Vec<String> = Vec::new();
         let attempts = ctx.max_validation_retries + 1;
         let mut last_summary = String::new();
@@ -306,7 +302,7 @@ async fn write_diff(
         .map(|m| m.data)
         .unwrap_or_default();
     let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then(|| trigger.data.clone());
-    let system = "You are the engineer. Change the existing project (its files are in the brief) for the task, following the plan and the review notes. Answer with a unified diff only (`--- a/path`, `+++ b/path`, `@@` hunks with three lines of context; `--- /dev/null` for a new file), no prose.";
+    let system = ctx.system_prompt("write_diff");
     let dry = mgx_patch::ApplyOptions {
         dry_run: true,
         ..mgx_patch::ApplyOptions::default()
@@ -318,7 +314,7 @@ async fn write_diff(
             ctx,
             serde_json::json!({"plan": plan, "review_notes": review_notes, "diff_problems": problems}),
         );
-        let answer = ctx.ask(role, action, system, &user).await?;
+        let answer = ctx.ask(role, action, &system, &user).await?;
         problems = diff_problems(project, &answer.content, &dry);
         let valid = problems.is_empty();
         ctx.record_validation(Validation {
@@ -409,7 +405,7 @@ impl Action for WriteTest {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
-        let Some(test) = ctx.stack.and_then(|s| s.test.as_ref()) else {
+        if ctx.stack.and_then(|s| s.test.as_ref()).is_none() {
             // Stacks without a test framework of their own (devops) get no tests.
             return Ok(Message::new(
                 kinds::TESTS,
@@ -418,13 +414,7 @@ impl Action for WriteTest {
                 serde_json::json!({"files": []}),
             ));
         };
-        let system = format!(
-            "You are the tester. Write tests for the code in {} ({}), in files matching {}. This is a valid test in the stack:\n{}\n{FILE_FORMAT}",
-            test.framework,
-            test.command,
-            test.file_pattern,
-            test.template.trim()
-        );
+        let system = ctx.system_prompt(self.name());
         let user = format!(
             "{}\nThe code:\n{}",
             brief(ctx, serde_json::json!({})),
@@ -460,13 +450,7 @@ impl Action for ReviewCode {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
-        let checklist = ctx
-            .stack
-            .map(|s| s.prompt.review_checklist.join("\n- "))
-            .unwrap_or_default();
-        let system = format!(
-            "You are the reviewer. Review the code and tests against the task and this checklist:\n- {checklist}\nAnswer with one JSON object: {{\"verdict\": \"approved\" or \"changes_required\", \"findings\": [text]}}."
-        );
+        let system = ctx.system_prompt(self.name());
         let code = ctx
             .latest(kinds::CODE)
             .map(|m| m.content)

@@ -196,6 +196,8 @@ pub struct RunContext {
     pub project: Option<std::path::PathBuf>,
     /// The project's file tree and relevant files (patch mode).
     pub project_brief: Option<serde_json::Value>,
+    prompts: Arc<HashMap<String, String>>,
+    prompt_values: HashMap<&'static str, String>,
     /// A person in the reviewer's place, when the team has one.
     pub human_reviewer: Option<super::HumanReviewer>,
     control: Arc<Control>,
@@ -227,6 +229,17 @@ impl RunContext {
             .rev()
             .find(|m| m.kind == kind)
             .cloned()
+    }
+
+    /// The system prompt of `action`: the caller's template or the default, filled in.
+    pub fn system_prompt(&self, action: &str) -> String {
+        let template = self
+            .prompts
+            .get(action)
+            .map(String::as_str)
+            .or_else(|| super::prompts::default_prompt(action))
+            .unwrap_or_default();
+        super::prompts::render(template, &self.prompt_values)
     }
 
     /// Record a validation of generated output.
@@ -557,6 +570,8 @@ pub(super) async fn run(
         .map(|dir| super::project::brief(dir, &task.task, &stack.file_extensions));
     let control_guard = control.clone();
     let ctx = RunContext {
+        prompts: Arc::new(config.prompts.clone()),
+        prompt_values: super::prompts::values(Some(stack)),
         project,
         project_brief,
         control,

@@ -770,3 +770,43 @@ async fn the_dollar_budget_follows_the_complexity() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn prompts_are_templates_the_caller_can_replace() {
+    let (provider, calls) = scripted(vec![GOOD_CODE], vec![r#"{"verdict": "approved"}"#]);
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("prompts"))
+        .prompt(
+            "review_code",
+            "Review as a security auditor for {{stack_name}}. {\"verdict\": ...}",
+        )
+        .build()
+        .unwrap();
+    assert_eq!(
+        team.run("Create a FastAPI /health endpoint").await.status,
+        RunStatus::Completed
+    );
+    let systems: Vec<String> = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.messages[0].content.clone())
+        .collect();
+    assert!(systems.iter().any(|s| s == "mgx-action: review_code\nReview as a security auditor for Python + FastAPI. {\"verdict\": ...}"), "{systems:#?}");
+    // The others keep their defaults, filled in.
+    assert!(
+        systems
+            .iter()
+            .any(|s| s.starts_with("mgx-action: write_test\n") && s.contains("pytest"))
+    );
+    let e = Team::builder()
+        .prompt("review_code", "{{stak}}")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("stak"), "{e}");
+    let e = Team::builder().prompt("sing", "x").build().unwrap_err();
+    assert!(e.to_string().contains("sing"), "{e}");
+}
