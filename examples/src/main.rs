@@ -139,6 +139,28 @@ enum Command {
         /// With `--cassette`: replay.
         #[arg(long, requires = "cassette")]
         replay: bool,
+        /// Journal the run under this directory (task, events, every model answer), so that
+        /// `mgx resume` can continue it.
+        #[arg(long, value_name = "BASE")]
+        run_dir: Option<PathBuf>,
+        /// Print the events as JSON lines and the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue a run journaled with `mgx run --run-dir`: after a crash, or after it stopped
+    /// waiting for approval. Model calls already answered are not made again.
+    Resume {
+        /// The run's directory (`<BASE>/<run_id>`, printed by `mgx run --run-dir`).
+        run_dir: PathBuf,
+        /// `offline` (default) or `openai`.
+        #[arg(long, default_value = "offline")]
+        provider: String,
+        /// The model (with `--provider openai`).
+        #[arg(long)]
+        model: Option<String>,
+        /// Approve without asking.
+        #[arg(long)]
+        yes: bool,
         /// Print the events as JSON lines and the report as JSON.
         #[arg(long)]
         json: bool,
@@ -459,11 +481,18 @@ struct RunOptions {
     model: Option<String>,
     yes: bool,
     cassette: Option<(PathBuf, mgx_core::providers::CassetteMode)>,
+    run_dir: Option<PathBuf>,
     json: bool,
 }
 
+/// A new run, or a journaled one to continue.
+enum Job<'a> {
+    Run(&'a str),
+    Resume(&'a std::path::Path),
+}
+
 fn run_command(
-    task: &str,
+    job: Job<'_>,
     target: &Target,
     stack: Option<&str>,
     options: RunOptions,
@@ -473,6 +502,7 @@ fn run_command(
         model,
         yes,
         cassette,
+        run_dir,
         json,
     } = options;
     use mgx_core::events::{CallbackSink, EventType};
@@ -486,6 +516,9 @@ fn run_command(
     };
     if let Some(id) = stack {
         builder = builder.stack(id);
+    }
+    if let Some(base_dir) = run_dir {
+        builder = builder.run_dir(base_dir);
     }
     let base: Arc<dyn mgx_core::LlmProvider> = match provider.as_str() {
         "offline" => Arc::new(mgx_core::providers::Offline),
@@ -555,7 +588,10 @@ fn run_command(
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let report = runtime.block_on(team.run(task));
+    let report = match job {
+        Job::Run(task) => runtime.block_on(team.run(task)),
+        Job::Resume(dir) => runtime.block_on(team.resume(dir)),
+    };
     if json {
         print_json(&report)?;
     } else {
@@ -574,6 +610,9 @@ fn run_command(
         );
         for f in &report.files {
             println!("  {f}");
+        }
+        if let Some(dir) = &report.run_dir {
+            println!("journal: {dir} (mgx resume {dir})");
         }
         if let Some(e) = &report.error {
             eprintln!("error: {e}");
@@ -702,6 +741,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             cassette,
             record,
             replay,
+            run_dir,
             json,
         } if cli.stack_files.is_empty() => {
             let target = match project {
@@ -723,9 +763,32 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 model,
                 yes,
                 cassette,
+                run_dir,
                 json,
             };
-            return run_command(&task, &target, stack.as_deref(), options);
+            return run_command(Job::Run(&task), &target, stack.as_deref(), options);
+        }
+        Command::Resume {
+            run_dir,
+            provider,
+            model,
+            yes,
+            json,
+        } if cli.stack_files.is_empty() => {
+            let options = RunOptions {
+                provider,
+                model,
+                yes,
+                cassette: None,
+                run_dir: None,
+                json,
+            };
+            return run_command(
+                Job::Resume(&run_dir),
+                &Target::Out(PathBuf::from("out")),
+                None,
+                options,
+            );
         }
         Command::Complete {
             prompt,
@@ -823,7 +886,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Manifest { file, json } => manifest_command(&file, json),
         Command::Patch(command) => patch_command(command),
         Command::Complete { .. } => Err("`complete` takes no --stacks".into()),
-        Command::Run { .. } => Err("`run` takes no --stacks yet".into()),
+        Command::Run { .. } | Command::Resume { .. } => {
+            Err("`run` and `resume` take no --stacks yet".into())
+        }
         Command::Diff { old, new } => diff_command(&old, &new),
     }
 }

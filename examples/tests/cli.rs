@@ -548,3 +548,57 @@ fn run_records_and_replays_a_cassette() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_journaled_run_can_be_resumed() {
+    let dir = std::env::temp_dir().join(format!("mgx-cli-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let base = dir.join("runs").to_string_lossy().into_owned();
+    let out = dir.join("out").to_string_lossy().into_owned();
+    let first = mgx(&[
+        "run",
+        "Create a FastAPI /health endpoint with tests",
+        "--out",
+        &out,
+        "--yes",
+        "--run-dir",
+        &base,
+        "--json",
+    ]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let text = stdout(&first);
+    let report: serde_json::Value =
+        serde_json::from_str(&text[text.find("\n{\n").unwrap() + 1..]).unwrap();
+    let run_dir = report["run_dir"].as_str().unwrap().to_string();
+    assert_eq!(
+        std::fs::read_to_string(format!("{run_dir}/calls.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        5
+    );
+    let again = mgx(&["resume", &run_dir, "--yes"]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(
+        stdout(&again).starts_with("Completed"),
+        "{}",
+        stdout(&again)
+    );
+    // Nothing new was asked: the journal still has five answers.
+    assert_eq!(
+        std::fs::read_to_string(format!("{run_dir}/calls.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        5
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -5,8 +5,8 @@
 //! wrap.
 //!
 //! **Status:** LLM providers, caches, events, budgets and the team run ([`team`]: roles,
-//! actions, the `TeamBuilder`, approval, a human reviewer, cancellation, the offline provider)
-//! are built; patch mode and resume come next. The crate also re-exports the pure
+//! actions, the `TeamBuilder`, approval, a human reviewer, cancellation, patch mode, resume,
+//! the offline provider) are built; the Python and Node bindings expose them next. The crate also re-exports the pure
 //! crates, so the bindings and the `mgx` command go through it:
 //!
 //! - [`stacks`] — stack specs, inference and the JSON task contract;

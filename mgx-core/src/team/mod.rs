@@ -185,6 +185,7 @@ pub struct TeamBuilder {
     project: Option<PathBuf>,
     complexity_budget: Option<f64>,
     prompts: std::collections::HashMap<String, String>,
+    run_dir: Option<PathBuf>,
 }
 
 /// The dollar budget of a task by its complexity, before the multiplier: XS and S $1.5, M $3,
@@ -239,6 +240,7 @@ impl Default for TeamBuilder {
             project: None,
             complexity_budget: None,
             prompts: std::collections::HashMap::new(),
+            run_dir: None,
         }
     }
 }
@@ -348,6 +350,15 @@ impl TeamBuilder {
     pub fn budget_by_complexity(mut self, multiplier: f64, prices: PriceTable) -> Self {
         self.complexity_budget = Some(multiplier);
         self.prices = prices;
+        self
+    }
+
+    /// Journal every run in a directory of its own under `base` (`<base>/<run_id>/`): the task
+    /// (`run.json`), its events (`events.jsonl`) and every model answer (`calls.jsonl`, a
+    /// cassette). [`Team::resume`] continues such a run after a crash, or after it stopped at
+    /// the approval gate, without paying again for the calls already answered.
+    pub fn run_dir(mut self, base: impl Into<PathBuf>) -> Self {
+        self.run_dir = Some(base.into());
         self
     }
 
@@ -536,8 +547,18 @@ impl Team {
             task,
             &self.inner.config.output_dir,
             control,
+            None,
         )
         .await
+    }
+
+    /// Continue a run journaled under [`TeamBuilder::run_dir`] (its directory, e.g. after a
+    /// crash, or after it stopped waiting for approval): the same task is run again with this
+    /// team's settings, every model call the journal has is answered from it (nothing is paid
+    /// twice), and an interrupted write is first recovered. The report is a new run's, with
+    /// the journal extended.
+    pub async fn resume(&self, run_dir: &std::path::Path) -> RunReport {
+        run::resume(self.inner.clone(), run_dir).await
     }
 
     /// Start a task on the tokio runtime and return its handle: wait for the plan, approve or
@@ -570,13 +591,20 @@ impl Team {
             self.inner.config.output_dir.clone(),
         );
         let c = control.clone();
-        let join = tokio::spawn(async move { run::run(inner, &task, &out, c).await });
+        let join = tokio::spawn(async move { run::run(inner, &task, &out, c, None).await });
         RunHandle::new(control, join)
     }
 
     /// [`Team::run`], writing under `output_dir` instead of the team's output directory (for
     /// one team running many tasks at once).
     pub async fn run_into(&self, task: &str, output_dir: &std::path::Path) -> RunReport {
-        run::run(self.inner.clone(), task, output_dir, run::Control::new()).await
+        run::run(
+            self.inner.clone(),
+            task,
+            output_dir,
+            run::Control::new(),
+            None,
+        )
+        .await
     }
 }

@@ -126,6 +126,8 @@ pub struct RunReport {
     pub phase_ms: HashMap<String, u64>,
     /// Where the result was written.
     pub output_dir: Option<String>,
+    /// The run's journal (with [`super::TeamBuilder::run_dir`]), for [`super::Team::resume`].
+    pub run_dir: Option<String>,
 }
 
 impl RunReport {
@@ -153,6 +155,7 @@ impl RunReport {
             cost_usd: None,
             phase_ms: HashMap::new(),
             output_dir: None,
+            run_dir: None,
         }
     }
 
@@ -458,29 +461,94 @@ struct Outcome {
     error: Option<Error>,
 }
 
+/// What `run.json` of a journaled run holds.
+#[derive(Serialize, Deserialize)]
+struct Journal {
+    task: String,
+    output_dir: std::path::PathBuf,
+    run_id: String,
+}
+
+pub(super) async fn resume(team: Arc<TeamInner>, run_dir: &std::path::Path) -> RunReport {
+    let journal: std::result::Result<Journal, String> =
+        std::fs::read_to_string(run_dir.join("run.json"))
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
+    let journal = match journal {
+        Ok(j) => j,
+        Err(e) => {
+            return RunReport::failed_without_run(Error::Io {
+                path: run_dir.join("run.json"),
+                message: format!("not a run directory: {e}"),
+            });
+        }
+    };
+    // A write the crash interrupted is rolled back first; then the run writes again.
+    let target = team
+        .config
+        .project
+        .clone()
+        .unwrap_or(journal.output_dir.clone());
+    if target.join(".mgx").exists()
+        && let Err(e) = mgx_patch::recover(&target)
+    {
+        return RunReport::failed_without_run(Error::Apply {
+            message: format!("recovering {}: {e}", target.display()),
+        });
+    }
+    run(
+        team,
+        &journal.task,
+        &journal.output_dir,
+        Control::new(),
+        Some(run_dir.to_path_buf()),
+    )
+    .await
+}
+
 pub(super) async fn run(
     team: Arc<TeamInner>,
     task_text: &str,
     output_dir: &std::path::Path,
     control: Arc<Control>,
+    resumed: Option<std::path::PathBuf>,
 ) -> RunReport {
     let config = &team.config;
     let run_id = new_run_id();
     let task_id = format!("task_{}", &run_id[4..]);
-    let sink: Arc<dyn EventSink> = Arc::new(FanOut(config.sinks.clone()));
+    // The run's journal: where it is, its events file.
+    let journal_dir = resumed
+        .clone()
+        .or_else(|| config.run_dir.as_ref().map(|base| base.join(&run_id)));
+    let mut journal_events: Option<Arc<crate::events::JsonLinesSink>> = None;
+    if let Some(dir) = &journal_dir {
+        let opened = std::fs::create_dir_all(dir)
+            .map_err(Error::io(dir))
+            .and_then(|()| {
+                if resumed.is_none() {
+                    let j = Journal {
+                        task: task_text.to_string(),
+                        output_dir: output_dir.to_path_buf(),
+                        run_id: run_id.clone(),
+                    };
+                    let text = serde_json::to_string_pretty(&j).unwrap_or_default();
+                    std::fs::write(dir.join("run.json"), text)
+                        .map_err(Error::io(dir.join("run.json")))?;
+                }
+                crate::events::JsonLinesSink::create(dir.join("events.jsonl"), 4096)
+            });
+        match opened {
+            Ok(sink) => journal_events = Some(Arc::new(sink)),
+            Err(e) => return RunReport::failed_without_run(e),
+        }
+    }
+    let mut sinks = config.sinks.clone();
+    if let Some(j) = &journal_events {
+        sinks.push(j.clone());
+    }
+    let sink: Arc<dyn EventSink> = Arc::new(FanOut(sinks));
     let events = Emitter::new(&task_id, &run_id, sink);
     let mut report = RunReport::empty(run_id.clone(), task_id);
-    let fail = |mut report: RunReport, events: &Emitter, error: Error| {
-        events.emit(
-            EventType::Failure,
-            format!("Task failed: {error}"),
-            serde_json::json!({"error": error.to_string(), "code": error.code()}),
-        );
-        report.status = RunStatus::Failed;
-        report.error_code = Some(error.code().to_string());
-        report.error = Some(error.to_string());
-        report
-    };
 
     // The task and its stack.
     let mut task = match mgx_stacks::TaskSpec::parse(task_text) {
@@ -526,18 +594,35 @@ pub(super) async fn run(
     report.stack = Some(stack.id.clone());
     report.stack_confidence = confidence;
 
-    let wrap = |p: Arc<dyn LlmProvider>| -> Arc<dyn LlmProvider> {
-        match &config.cache {
+    // Provider, then the journal's cassette (every answer recorded; a resumed run is answered
+    // from it), then the cache.
+    let wrap = |p: Arc<dyn LlmProvider>| -> Result<Arc<dyn LlmProvider>> {
+        let p: Arc<dyn LlmProvider> = match &journal_dir {
+            Some(dir) => Arc::new(crate::providers::Cassette::open(
+                dir.join("calls.jsonl"),
+                crate::providers::CassetteMode::RecordMissing,
+                Some(p),
+            )?),
+            None => p,
+        };
+        Ok(match &config.cache {
             Some(cache) => Arc::new(CachedProvider::new(p, cache.clone())),
             None => p,
-        }
+        })
     };
-    let provider = wrap(config.provider.clone().unwrap_or_else(|| Arc::new(Offline)));
-    let role_providers: HashMap<String, Arc<dyn LlmProvider>> = config
-        .role_providers
-        .iter()
-        .map(|(r, p)| (r.clone(), wrap(p.clone())))
-        .collect();
+    let wrapped =
+        wrap(config.provider.clone().unwrap_or_else(|| Arc::new(Offline))).and_then(|provider| {
+            let roles = config
+                .role_providers
+                .iter()
+                .map(|(r, p)| Ok((r.clone(), wrap(p.clone())?)))
+                .collect::<Result<HashMap<String, Arc<dyn LlmProvider>>>>()?;
+            Ok((provider, roles))
+        });
+    let (provider, role_providers) = match wrapped {
+        Ok(w) => w,
+        Err(e) => return fail(report, &events, e),
+    };
     let mut providers: Vec<String> = std::iter::once(provider.id().to_string())
         .chain(role_providers.values().map(|p| p.id().to_string()))
         .collect();
@@ -601,6 +686,31 @@ pub(super) async fn run(
     let outcome = drive(&team, &ctx, &mut report, output_dir).await;
     drop(control_guard);
     finish(&ctx, &mut report);
+    report.run_dir = journal_dir.as_ref().map(|d| d.display().to_string());
+    let report = conclude(report, outcome, &events);
+    if let Some(j) = journal_events {
+        // Flush the journal's events; a failure to write them is said, not hidden.
+        if let Err(e) = j.close() {
+            tracing::warn!(target: "mgx::team", "the run's event journal: {e}");
+        }
+    }
+    report
+}
+
+/// End `report` as failed with `error`, and say so with a `failure` event.
+fn fail(mut report: RunReport, events: &Emitter, error: Error) -> RunReport {
+    events.emit(
+        EventType::Failure,
+        format!("Task failed: {error}"),
+        serde_json::json!({"error": error.to_string(), "code": error.code()}),
+    );
+    report.status = RunStatus::Failed;
+    report.error_code = Some(error.code().to_string());
+    report.error = Some(error.to_string());
+    report
+}
+
+fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunReport {
     match outcome {
         Outcome {
             status: RunStatus::Completed,
@@ -652,7 +762,7 @@ pub(super) async fn run(
                     serde_json::json!({"error": error.to_string()}),
                 );
             }
-            let mut report = fail(report, &events, error);
+            let mut report = fail(report, events, error);
             report.status = status;
             report
         }

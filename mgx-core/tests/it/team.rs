@@ -810,3 +810,68 @@ async fn prompts_are_templates_the_caller_can_replace() {
     let e = Team::builder().prompt("sing", "x").build().unwrap_err();
     assert!(e.to_string().contains("sing"), "{e}");
 }
+
+#[tokio::test]
+async fn a_journaled_run_resumes_without_paying_twice() {
+    let base = out_dir("journal");
+    let dir = out_dir("journal-out");
+    // Stops at the approval gate (nobody approves in time): analysis and plan are paid for.
+    let (provider, calls) = scripted(vec![GOOD_CODE], vec![r#"{"verdict": "approved"}"#]);
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .output_dir(&dir)
+        .run_dir(&base)
+        .approval(ApprovalPolicy::Manual {
+            timeout: Duration::from_millis(100),
+        })
+        .build()
+        .unwrap();
+    let first = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(first.error_code.as_deref(), Some("approval_timeout"));
+    assert_eq!(calls.lock().unwrap().len(), 2);
+    let run_dir = std::path::PathBuf::from(first.run_dir.clone().unwrap());
+    assert!(run_dir.join("run.json").exists() && run_dir.join("events.jsonl").exists());
+    assert_eq!(
+        std::fs::read_to_string(run_dir.join("calls.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+
+    // Later, another team (another process, say) approves: the two answers come from the
+    // journal, only the rest is asked.
+    let (provider, calls) = scripted(vec![GOOD_CODE], vec![r#"{"verdict": "approved"}"#]);
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .output_dir(&dir)
+        .build()
+        .unwrap();
+    let second = team.resume(&run_dir).await;
+    assert_eq!(second.status, RunStatus::Completed, "{:?}", second.error);
+    let asked: Vec<String> = calls.lock().unwrap().iter().map(action).collect();
+    assert_eq!(asked, ["write_code", "write_test", "review_code"]);
+    assert!(dir.join("app/main.py").exists());
+
+    // Resuming a finished run pays for nothing at all.
+    let failing = Scripted::from_fn(|_| {
+        Err(Error::Provider {
+            message: "must not be called".into(),
+        })
+    });
+    let team = Team::builder()
+        .provider(Arc::new(failing))
+        .stack("fastapi")
+        .output_dir(&dir)
+        .build()
+        .unwrap();
+    let third = team.resume(&run_dir).await;
+    assert_eq!(third.status, RunStatus::Completed, "{:?}", third.error);
+    // A directory that is not a run is a typed error.
+    let report = team.resume(&base).await;
+    assert_eq!(report.error_code.as_deref(), Some("io"));
+    std::fs::remove_dir_all(&base).ok();
+    std::fs::remove_dir_all(&dir).ok();
+}
