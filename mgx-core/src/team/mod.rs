@@ -186,6 +186,7 @@ pub struct TeamBuilder {
     complexity_budget: Option<f64>,
     prompts: std::collections::HashMap<String, String>,
     run_dir: Option<PathBuf>,
+    max_concurrent_runs: Option<usize>,
 }
 
 /// The dollar budget of a task by its complexity, before the multiplier: XS and S $1.5, M $3,
@@ -241,6 +242,7 @@ impl Default for TeamBuilder {
             complexity_budget: None,
             prompts: std::collections::HashMap::new(),
             run_dir: None,
+            max_concurrent_runs: None,
         }
     }
 }
@@ -362,6 +364,13 @@ impl TeamBuilder {
         self
     }
 
+    /// At most this many runs of the team at once; more wait their turn (default: no limit).
+    /// Model calls are limited per endpoint and key by the provider's rate limits.
+    pub fn max_concurrent_runs(mut self, n: usize) -> Self {
+        self.max_concurrent_runs = Some(n);
+        self
+    }
+
     /// Replace the system prompt of an action (see [`prompts`] for the placeholders and
     /// [`prompts::default_prompt`] for the defaults). The first line the run adds, the
     /// action's tag, stays.
@@ -459,8 +468,15 @@ impl TeamBuilder {
                 "a provider is set for the role {name:?}, which the team does not have"
             )));
         }
+        if self.max_concurrent_runs == Some(0) {
+            return Err(Error::config("max_concurrent_runs must be at least 1"));
+        }
+        let slots = self
+            .max_concurrent_runs
+            .map(|n| Arc::new(tokio::sync::Semaphore::new(n)));
         Ok(Team {
             inner: Arc::new(TeamInner {
+                slots,
                 config: self,
                 roles,
                 validators: std::sync::Mutex::new(std::collections::HashMap::new()),
@@ -475,6 +491,8 @@ type ValidatorKey = (String, Vec<String>, bool);
 
 struct TeamInner {
     config: TeamBuilder,
+    /// The run slots, with a concurrency limit.
+    slots: Option<Arc<tokio::sync::Semaphore>>,
     roles: Vec<Arc<dyn Role>>,
     validators: std::sync::Mutex<
         std::collections::HashMap<ValidatorKey, Arc<mgx_guardrails::Validator<'static>>>,

@@ -514,6 +514,11 @@ pub(super) async fn run(
     resumed: Option<std::path::PathBuf>,
 ) -> RunReport {
     let config = &team.config;
+    // Wait for a slot when the team limits its concurrent runs (the semaphore is never closed).
+    let _slot = match &team.slots {
+        Some(slots) => slots.clone().acquire_owned().await.ok(),
+        None => None,
+    };
     let run_id = new_run_id();
     let task_id = format!("task_{}", &run_id[4..]);
     // The run's journal: where it is, its events file.

@@ -875,3 +875,83 @@ async fn a_journaled_run_resumes_without_paying_twice() {
     std::fs::remove_dir_all(&base).ok();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_limits_its_concurrent_runs() {
+    struct Gauge {
+        now: AtomicUsize,
+        peak: AtomicUsize,
+    }
+    struct Tracked(Arc<Gauge>);
+    #[async_trait]
+    impl mgx_core::llm::LlmProvider for Tracked {
+        fn id(&self) -> mgx_core::llm::ProviderId {
+            mgx_core::llm::ProviderId::new("offline", "scaffold")
+        }
+        async fn complete(&self, r: &ChatRequest) -> mgx_core::Result<ChatResponse> {
+            let n = self.0.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.0.peak.fetch_max(n, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let answer = mgx_core::providers::Offline.complete(r).await;
+            self.0.now.fetch_sub(1, Ordering::SeqCst);
+            answer
+        }
+    }
+    let gauge = Arc::new(Gauge {
+        now: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
+    });
+    let team = Team::builder()
+        .provider(Arc::new(Tracked(gauge.clone())))
+        .stack("flask")
+        .dry_run(true)
+        .output_dir(out_dir("limit"))
+        .max_concurrent_runs(3)
+        .build()
+        .unwrap();
+    let reports = futures::future::join_all((0..12).map(|_| team.run("Build a Flask app"))).await;
+    assert!(reports.iter().all(|r| r.status == RunStatus::Completed));
+    // One call at a time per run, so calls in flight never pass the number of runs.
+    assert!(
+        gauge.peak.load(Ordering::SeqCst) <= 3,
+        "{}",
+        gauge.peak.load(Ordering::SeqCst)
+    );
+    assert!(Team::builder().max_concurrent_runs(0).build().is_err());
+}
+
+#[tokio::test]
+async fn a_huge_task_runs_or_fails_typed() {
+    let task = format!(
+        "Create a FastAPI /health endpoint. {}",
+        "Details follow. ".repeat(100_000)
+    );
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("huge"))
+        .build()
+        .unwrap();
+    let report = team.run(&task).await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    // Under a token budget the same task is refused before any call: its prompt alone
+    // passes the limit.
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("huge-2"))
+        .budget(
+            Budget {
+                max_tokens: Some(100_000),
+                ..Budget::default()
+            },
+            PriceTable::new(),
+        )
+        .build()
+        .unwrap();
+    let report = team.run(&task).await;
+    assert_eq!(
+        (report.status, report.llm_calls),
+        (RunStatus::BudgetExceeded, 0)
+    );
+}
