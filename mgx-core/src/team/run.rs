@@ -91,9 +91,9 @@ pub struct RunReport {
     pub error: Option<String>,
     /// The error's stable code, when it failed.
     pub error_code: Option<String>,
-    /// The stack, and how sure its choice is (1.0 when named).
+    /// The stack's id.
     pub stack: Option<String>,
-    /// The confidence of the stack's inference.
+    /// How sure the choice of the stack is (1.0 when it was named).
     pub stack_confidence: f64,
     /// The providers used (`offline/scaffold` says the result is a scaffold, not a model's).
     pub providers: Vec<String>,
