@@ -955,3 +955,59 @@ async fn a_huge_task_runs_or_fails_typed() {
         (RunStatus::BudgetExceeded, 0)
     );
 }
+
+#[tokio::test]
+async fn cancelling_in_any_phase_ends_cancelled_and_writes_nothing() {
+    /// Answers like the offline provider, but hangs on one action.
+    struct HangOn(&'static str);
+    #[async_trait]
+    impl mgx_core::llm::LlmProvider for HangOn {
+        fn id(&self) -> mgx_core::llm::ProviderId {
+            mgx_core::llm::ProviderId::new("offline", "scaffold")
+        }
+        async fn complete(&self, r: &ChatRequest) -> mgx_core::Result<ChatResponse> {
+            if action(r) == self.0 {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+            mgx_core::llm::LlmProvider::complete(&mgx_core::providers::Offline, r).await
+        }
+    }
+    for phase in [
+        "analyze_task",
+        "draft_plan",
+        "write_code",
+        "write_test",
+        "review_code",
+    ] {
+        let dir = out_dir(&format!("cancel-{phase}"));
+        let (sink, stream) = ChannelSink::new(256);
+        let team = Team::builder()
+            .provider(Arc::new(HangOn(phase)))
+            .stack("fastapi")
+            .output_dir(&dir)
+            .sink(Arc::new(sink))
+            .build()
+            .unwrap();
+        let run = team.start("Create a FastAPI /health endpoint");
+        // Wait until the run is inside the hanging call.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        run.cancel();
+        let report = tokio::time::timeout(Duration::from_secs(5), run.report())
+            .await
+            .expect("cancelled promptly");
+        drop(team);
+        assert_eq!(
+            report.status,
+            RunStatus::Cancelled,
+            "{phase}: {:?}",
+            report.error
+        );
+        assert!(!dir.exists(), "{phase}: nothing written");
+        let events: Vec<Event> = stream.collect().await;
+        assert_eq!(
+            events.last().map(|e| e.event_type.as_str()),
+            Some("cancelled"),
+            "{phase}"
+        );
+    }
+}
