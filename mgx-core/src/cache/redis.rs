@@ -94,9 +94,15 @@ impl RedisCache {
             return Err("not connected (retrying in a moment)".into());
         }
         guard.1 = Some(Instant::now());
+        // One quick attempt: an outage is answered as a miss at once, and retried here at most
+        // once a second, instead of the manager's own backoff holding up the run.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_number_of_retries(0)
+            .set_connection_timeout(Some(self.op_timeout))
+            .set_response_timeout(Some(self.op_timeout));
         let made = tokio::time::timeout(
             self.op_timeout.max(Duration::from_secs(1)),
-            ConnectionManager::new(self.client.clone()),
+            ConnectionManager::new_with_config(self.client.clone(), config),
         )
         .await;
         match made {

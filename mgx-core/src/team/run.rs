@@ -201,6 +201,8 @@ pub struct RunContext {
     pub project_brief: Option<serde_json::Value>,
     prompts: Arc<HashMap<String, String>>,
     prompt_values: HashMap<&'static str, String>,
+    cache: Option<Arc<dyn crate::cache::Cache>>,
+    cache_errors_seen: AtomicU64,
     /// A person in the reviewer's place, when the team has one.
     pub human_reviewer: Option<super::HumanReviewer>,
     control: Arc<Control>,
@@ -314,6 +316,18 @@ impl RunContext {
                     Some(c) => m.cost += c,
                     None => m.cost_unknown = true,
                 }
+            }
+        }
+        // A cache backend that failed (Redis down) answered a miss: the run goes on, and says so.
+        if let Some(cache) = &self.cache {
+            let errors = cache.stats().errors;
+            let seen = self.cache_errors_seen.swap(errors, Ordering::Relaxed);
+            if errors > seen {
+                self.events.emit(
+                    EventType::Warning,
+                    "The cache backend is failing; answers are not cached",
+                    serde_json::json!({"component": "cache", "errors": errors - seen}),
+                );
             }
         }
         self.events.emit(
@@ -660,6 +674,8 @@ pub(super) async fn run(
         .map(|dir| super::project::brief(dir, &task.task, &stack.file_extensions));
     let control_guard = control.clone();
     let ctx = RunContext {
+        cache_errors_seen: AtomicU64::new(config.cache.as_ref().map_or(0, |c| c.stats().errors)),
+        cache: config.cache.clone(),
         prompts: Arc::new(config.prompts.clone()),
         prompt_values: super::prompts::values(Some(stack)),
         project,

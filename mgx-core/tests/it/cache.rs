@@ -221,3 +221,40 @@ async fn a_redis_outage_is_a_miss_with_a_warning_not_a_failure() {
 fn redis_tests_need_the_feature() {
     let _ = redis_url;
 }
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn a_run_with_redis_down_completes_and_warns() {
+    use futures::StreamExt;
+    use mgx_core::cache::RedisCache;
+    use mgx_core::events::ChannelSink;
+    use mgx_core::team::{RunStatus, Team};
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cache = RedisCache::new(
+        &format!("redis://{closed}/"),
+        "mgx",
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let (sink, stream) = ChannelSink::new(1024);
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(std::env::temp_dir().join("mgx-redis-down"))
+        .cache(Arc::new(cache))
+        .sink(Arc::new(sink))
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    drop(team);
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    let warnings: Vec<_> = stream
+        .filter(|e| futures::future::ready(e.event_type.as_str() == "warning"))
+        .collect()
+        .await;
+    assert!(!warnings.is_empty());
+    assert_eq!(warnings[0].data["component"], "cache");
+}
