@@ -420,22 +420,24 @@ impl Action for WriteTest {
             brief(ctx, serde_json::json!({})),
             trigger.content
         );
-        for attempt in 1..=2 {
-            let answer = ctx.ask(role, self.name(), &system, &user).await?;
-            let (data, n) = manifest_data(&answer.content);
-            if n > 0 {
-                return Ok(Message::new(kinds::TESTS, role, answer.content, data));
-            }
-            if attempt == 2 {
-                return Err(Error::Unreadable {
-                    what: "tests".into(),
-                    message: format!("no FILE manifest in {:?}", start(&answer.content)),
-                });
-            }
+        let first = ctx.ask(role, self.name(), &system, &user).await?;
+        let (data, n) = manifest_data(&first.content);
+        if n > 0 {
+            return Ok(Message::new(kinds::TESTS, role, first.content, data));
+        }
+        // Asked once more, like every machine-readable answer; then given up.
+        let again = format!(
+            "{user}\nYour previous answer had no FILE manifest. {}",
+            "Answer with the FILE manifest of the tests only."
+        );
+        let second = ctx.ask(role, self.name(), &system, &again).await?;
+        let (data, n) = manifest_data(&second.content);
+        if n > 0 {
+            return Ok(Message::new(kinds::TESTS, role, second.content, data));
         }
         Err(Error::Unreadable {
             what: "tests".into(),
-            message: "no answer".into(),
+            message: format!("no FILE manifest in {:?}", start(&second.content)),
         })
     }
 }

@@ -189,8 +189,6 @@ pub struct RunContext {
     pub events: Emitter,
     /// Constraints the output must meet.
     pub constraints: Vec<String>,
-    /// Strict FILE-manifest mode.
-    pub strict: bool,
     /// Extra engineer attempts on validation errors.
     pub max_validation_retries: usize,
     /// The validator of the engineer's output (the stack's rules and the constraints).
@@ -290,7 +288,7 @@ impl RunContext {
             () = self.control.cancellation() => return Err(Error::Cancelled),
         };
         let usage = if answer.cached { None } else { answer.usage };
-        let cost = self.budget_cost(&id.model, answer.usage.as_ref());
+        let cost = self.budget.cost(&id.model, answer.usage.as_ref());
         if answer.cached {
             drop(reservation);
         } else {
@@ -346,10 +344,6 @@ impl RunContext {
             }),
         );
         Ok(answer)
-    }
-
-    fn budget_cost(&self, model: &str, usage: Option<&crate::llm::Usage>) -> Option<f64> {
-        self.budget.cost(model, usage)
     }
 }
 
@@ -683,7 +677,6 @@ pub(super) async fn run(
         control,
         human_reviewer: config.human_reviewer.clone(),
         validator: team.validator(stack, &task.constraints, strict),
-        strict,
         constraints: task.constraints.clone(),
         task,
         stack: Some(stack),
@@ -1098,7 +1091,36 @@ async fn patch_project(
         }
         Err(e) => return failed(e),
     }
-    match mgx_patch::apply(project, &changes, options) {
+    let success = format!("Change set {} applied", &hash[..12]);
+    let tests = tests.into_iter().map(|(p, _)| p).collect();
+    let data = serde_json::json!({ "hash": hash });
+    apply_changes(
+        ctx,
+        project,
+        &changes,
+        options,
+        report,
+        (files, tests),
+        (EventType::PatchApplied, success),
+        data,
+    )
+}
+
+/// Apply `changes` under `root` (a transaction: all or nothing), record `files` and `tests` in
+/// the report, and say how it went: the `success` event, or `patch_failed` with the reason.
+/// `data` goes into either event.
+#[allow(clippy::too_many_arguments)] // one call per mode; a struct would only rename them
+fn apply_changes(
+    ctx: &RunContext,
+    root: &std::path::Path,
+    changes: &mgx_patch::ChangeSet,
+    options: &mgx_patch::ApplyOptions,
+    report: &mut RunReport,
+    (files, tests): (Vec<String>, Vec<String>),
+    success: (EventType, String),
+    mut data: serde_json::Value,
+) -> Outcome {
+    let reason = match mgx_patch::apply(root, changes, options) {
         Ok(applied)
             if matches!(
                 applied.status,
@@ -1107,44 +1129,33 @@ async fn patch_project(
                     | mgx_patch::ApplyStatus::DryRun
             ) =>
         {
+            data["files"] = serde_json::json!(files);
+            data["run"] = serde_json::json!(applied.run);
+            data["dry_run"] = serde_json::json!(options.dry_run);
             report.files = files;
-            report.tests = tests.iter().map(|(p, _)| p.clone()).collect();
-            report.output_dir = Some(project.display().to_string());
-            ctx.events.emit(
-                EventType::PatchApplied,
-                format!("Change set {} applied", &hash[..12]),
-                serde_json::json!({"hash": hash, "files": report.files, "run": applied.run}),
-            );
-            Outcome {
+            report.tests = tests;
+            report.output_dir = Some(root.display().to_string());
+            ctx.events.emit(success.0, success.1, data);
+            return Outcome {
                 status: RunStatus::Completed,
                 error: None,
-            }
+            };
         }
-        Ok(applied) => {
-            let message = applied
-                .files
-                .iter()
-                .filter_map(|f| f.message.clone().map(|m| format!("{}: {m}", f.path)))
-                .collect::<Vec<_>>()
-                .join("; ");
-            ctx.events.emit(
-                EventType::PatchFailed,
-                "The change set did not apply; the project is unchanged",
-                serde_json::json!({"hash": hash, "reason": message}),
-            );
-            failed(Error::Apply { message })
-        }
-        Err(e) => {
-            ctx.events.emit(
-                EventType::PatchFailed,
-                "The change set did not apply; the project is unchanged",
-                serde_json::json!({"hash": hash, "reason": e.to_string()}),
-            );
-            failed(Error::Apply {
-                message: e.to_string(),
-            })
-        }
-    }
+        Ok(applied) => applied
+            .files
+            .iter()
+            .filter_map(|f| f.message.as_ref().map(|m| format!("{}: {m}", f.path)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(e) => e.to_string(),
+    };
+    data["reason"] = serde_json::json!(reason);
+    ctx.events.emit(
+        EventType::PatchFailed,
+        "The result did not apply; nothing was written",
+        data,
+    );
+    failed(Error::Apply { message: reason })
 }
 
 /// The files of a manifest message (`data.files`: `[{path, content}]`).
@@ -1211,49 +1222,23 @@ fn write_result(
             message: format!("{}: {e}", out.display()),
         });
     }
-    match mgx_patch::apply(out, &changes, options) {
-        Ok(applied)
-            if matches!(
-                applied.status,
-                mgx_patch::ApplyStatus::Applied | mgx_patch::ApplyStatus::AlreadyApplied
-            ) =>
-        {
-            report.files = files.iter().map(|(p, _)| p.clone()).collect();
-            report.tests = tests.iter().map(|(p, _)| p.clone()).collect();
-            report.output_dir = Some(out.display().to_string());
-            ctx.events.emit(
-                EventType::FilesWritten,
-                format!("{} files written", report.files.len()),
-                serde_json::json!({"files": report.files, "output_dir": report.output_dir, "run": applied.run}),
-            );
-            Outcome {
-                status: RunStatus::Completed,
-                error: None,
-            }
-        }
-        Ok(applied) => {
-            let message = applied
-                .files
-                .iter()
-                .filter_map(|f| f.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
-            ctx.events.emit(
-                EventType::PatchFailed,
-                "Writing the result was refused; nothing was written",
-                serde_json::json!({"reason": message}),
-            );
-            failed(Error::Apply { message })
-        }
-        Err(e) => {
-            ctx.events.emit(
-                EventType::PatchFailed,
-                "Writing the result failed; nothing was written",
-                serde_json::json!({"reason": e.to_string()}),
-            );
-            failed(Error::Apply {
-                message: e.to_string(),
-            })
-        }
-    }
+    let paths: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    let verb = if options.dry_run {
+        "would be written"
+    } else {
+        "written"
+    };
+    let success = format!("{} files {verb}", paths.len());
+    let tests = tests.into_iter().map(|(p, _)| p).collect();
+    let data = serde_json::json!({ "output_dir": out.display().to_string() });
+    apply_changes(
+        ctx,
+        out,
+        &changes,
+        options,
+        report,
+        (paths, tests),
+        (EventType::FilesWritten, success),
+        data,
+    )
 }

@@ -1011,3 +1011,28 @@ async fn cancelling_in_any_phase_ends_cancelled_and_writes_nothing() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_dry_run_into_an_existing_directory_writes_nothing_and_completes() {
+    // Regression: a dry run against an existing output directory used to end as a failure,
+    // because the transaction's dry-run status was not counted as success.
+    let dir = out_dir("dry-existing");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("keep.txt"), "mine\n").unwrap();
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(&dir)
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert!(report.files.contains(&"app/main.py".to_string()));
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, ["keep.txt"], "nothing written");
+    std::fs::remove_dir_all(&dir).ok();
+}
