@@ -18,6 +18,10 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use mgx_patch::{ApplyOptions, ApplyStatus, ChangeSet, diff, place::place};
 use std::hint::black_box;
 
+#[path = "common/gnu.rs"]
+mod gnu;
+use gnu::gnu_patch;
+
 /// A file of `lines` lines and a diff with `hunks` hunks that each add one line.
 fn case(name: &str, lines: usize, hunks: usize) -> (String, String) {
     let original: String = (1..=lines)
@@ -61,17 +65,6 @@ fn write_files(root: &Path, files: &[(String, String)]) {
     for (name, content) in files {
         fs::write(root.join(name), content).unwrap();
     }
-}
-
-fn gnu_patch(root: &Path, diff: &Path) {
-    let status = Command::new("patch")
-        .args(["-p1", "--quiet", "--forward", "-d"])
-        .arg(root)
-        .stdin(fs::File::open(diff).unwrap())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 fn bench_case(

@@ -20,11 +20,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mgx_patch::{ApplyOptions, ApplyStatus, ChangeSet, Operation};
+
+#[path = "common/gnu.rs"]
+mod gnu;
+use gnu::gnu_patch;
 
 #[path = "../tests/it/tree.rs"]
 mod tree;
@@ -70,17 +73,6 @@ fn restore(old: &Path, to: &Path, touched: &[String]) {
             let _ = fs::remove_file(to.join(format!("{rel}{extra}")));
         }
     }
-}
-
-fn gnu_patch(root: &Path, diff: &Path) {
-    let status = Command::new("patch")
-        .args(["-p1", "--quiet", "--forward", "--batch", "-E", "-d"])
-        .arg(root)
-        .stdin(fs::File::open(diff).unwrap())
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// Rounds of the paired comparison.
