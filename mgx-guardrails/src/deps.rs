@@ -283,11 +283,14 @@ pub fn package_name(file_name: &str, content: &str) -> Option<String> {
             .get("name")?
             .as_str()
             .map(str::to_string),
-        "package.json" => serde_json::from_str::<serde_json::Value>(content)
-            .ok()?
-            .get("name")?
-            .as_str()
-            .map(str::to_string),
+        "package.json" => {
+            // Only the name is read; the rest of the document is skipped, not built.
+            #[derive(serde::Deserialize)]
+            struct Named {
+                name: Option<String>,
+            }
+            serde_json::from_str::<Named>(content).ok()?.name
+        }
         _ => None,
     }
 }

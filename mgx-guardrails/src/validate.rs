@@ -1167,20 +1167,15 @@ fn package_root(language: SourceLanguage, module: &str) -> String {
 fn module_matches(language: SourceLanguage, rule: &str, module: &str) -> bool {
     let module = module.trim_start_matches('\\');
     let case_insensitive = matches!(language, SourceLanguage::Php | SourceLanguage::CSharp);
-    let (rule, module) = if case_insensitive {
-        (rule.to_ascii_lowercase(), module.to_ascii_lowercase())
-    } else {
-        (rule.to_string(), module.to_string())
+    let Some((head, rest)) = module.split_at_checked(rule.len()) else {
+        return false;
     };
-    if module == rule {
-        return true;
-    }
-    module.strip_prefix(rule.as_str()).is_some_and(|rest| {
-        rest.starts_with('/')
-            || rest.starts_with('.')
-            || rest.starts_with('\\')
-            || rest.starts_with("::")
-    })
+    let same = if case_insensitive {
+        head.eq_ignore_ascii_case(rule)
+    } else {
+        head == rule
+    };
+    same && (rest.is_empty() || rest.starts_with(['/', '.', '\\']) || rest.starts_with("::"))
 }
 
 fn stack_language(language: SourceLanguage) -> Language {

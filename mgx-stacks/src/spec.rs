@@ -393,9 +393,9 @@ pub struct InferenceHints {
 /// assert!(!path_matches("*.csproj", "src/Api.csproj"));
 /// ```
 pub fn path_matches(pattern: &str, path: &str) -> bool {
-    let path: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let path: Components<'_> = path.trim_end_matches('/').split('/').collect();
     pattern.split('|').any(|alternative| {
-        let alternative: Vec<&str> = alternative
+        let alternative: Components<'_> = alternative
             .trim()
             .trim_end_matches('/')
             .split('/')
@@ -415,9 +415,9 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
 /// assert!(!dir_matches("src/", "lib/src.ts"));
 /// ```
 pub fn dir_matches(pattern: &str, path: &str) -> bool {
-    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let parts: Components<'_> = path.trim_end_matches('/').split('/').collect();
     pattern.split('|').any(|alternative| {
-        let alternative: Vec<&str> = alternative
+        let alternative: Components<'_> = alternative
             .trim()
             .trim_end_matches('/')
             .split('/')
@@ -425,6 +425,9 @@ pub fn dir_matches(pattern: &str, path: &str) -> bool {
         (1..=parts.len()).any(|n| components_match(&alternative, &parts[..n]))
     })
 }
+
+/// A path's components; paths of up to eight are split without allocating.
+type Components<'a> = smallvec::SmallVec<[&'a str; 8]>;
 
 fn components_match(pattern: &[&str], path: &[&str]) -> bool {
     match pattern.split_first() {
@@ -448,7 +451,7 @@ fn component_matches(pattern: &str, text: &str) -> bool {
     let Some(mut rest) = text.strip_prefix(first) else {
         return false;
     };
-    let pieces: Vec<&str> = pieces.collect();
+    let pieces: smallvec::SmallVec<[&str; 4]> = pieces.collect();
     let Some((last, middle)) = pieces.split_last() else {
         return rest.is_empty();
     };
