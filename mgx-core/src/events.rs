@@ -208,6 +208,7 @@ pub struct Emitter {
     run_id: Arc<str>,
     seq: Arc<AtomicU64>,
     sink: Arc<dyn EventSink>,
+    listening: bool,
 }
 
 impl Emitter {
@@ -217,12 +218,35 @@ impl Emitter {
             task_id: task_id.into(),
             run_id: run_id.into(),
             seq: Arc::new(AtomicU64::new(0)),
+            listening: sink.is_listening(),
             sink,
         }
     }
 
-    /// Emit an event; `data` that is not an object is wrapped as `{"value": data}`.
+    /// Whether anyone hears this emitter's events (see [`EventSink::is_listening`]).
+    pub fn is_listening(&self) -> bool {
+        self.listening
+    }
+
+    /// Emit an event whose message and data are only built when someone listens: for events
+    /// on hot paths (one per model call), where building unheard JSON would cost.
+    pub fn emit_lazy(
+        &self,
+        event_type: EventType,
+        build: impl FnOnce() -> (String, serde_json::Value),
+    ) {
+        if self.listening {
+            let (message, data) = build();
+            self.emit(event_type, message, data);
+        }
+    }
+
+    /// Emit an event; `data` that is not an object is wrapped as `{"value": data}`. Nothing is
+    /// built when nobody listens.
     pub fn emit(&self, event_type: EventType, message: impl Into<String>, data: serde_json::Value) {
+        if !self.listening {
+            return;
+        }
         let data = match data {
             serde_json::Value::Object(_) => data,
             serde_json::Value::Null => serde_json::Value::Object(Default::default()),
@@ -254,6 +278,12 @@ impl fmt::Debug for Emitter {
 pub trait EventSink: Send + Sync {
     /// Take one event.
     fn emit(&self, event: &Event);
+
+    /// Whether events reach anyone; an [`Emitter`] over a sink that says no (an empty
+    /// [`FanOut`]) skips building them. Read once, when the emitter is made.
+    fn is_listening(&self) -> bool {
+        true
+    }
 }
 
 /// A sink that calls a function for each event (on the emitting thread: keep it quick).
@@ -274,6 +304,10 @@ impl EventSink for FanOut {
         for sink in &self.0 {
             sink.emit(event);
         }
+    }
+
+    fn is_listening(&self) -> bool {
+        self.0.iter().any(|s| s.is_listening())
     }
 }
 
@@ -645,6 +679,31 @@ mod tests {
         assert_eq!(events[1].data, serde_json::json!({}));
         let back: Event = serde_json::from_value(v).unwrap();
         assert_eq!(back, events[0]);
+    }
+
+    #[test]
+    fn an_emitter_nobody_listens_to_builds_nothing() {
+        assert!(!FanOut(Vec::new()).is_listening());
+        assert!(!FanOut(vec![Arc::new(FanOut(Vec::new()))]).is_listening());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let listening = FanOut(vec![
+            Arc::new(FanOut(Vec::new())),
+            Arc::new(CallbackSink(move |e: &Event| {
+                log.lock().unwrap().push(e.seq)
+            })),
+        ]);
+        assert!(listening.is_listening());
+        let quiet = Emitter::new("t", "r", Arc::new(FanOut(Vec::new())));
+        assert!(!quiet.is_listening());
+        quiet.emit(EventType::Progress, "unheard", serde_json::Value::Null);
+        quiet.emit_lazy(EventType::Progress, || unreachable!("built for nobody"));
+        let heard = Emitter::new("t", "r", Arc::new(listening));
+        heard.emit(EventType::Progress, "first", serde_json::Value::Null);
+        heard.emit_lazy(EventType::Progress, || {
+            ("second".into(), serde_json::json!({"n": 2}))
+        });
+        assert_eq!(*seen.lock().unwrap(), [0, 1]);
     }
 
     #[test]

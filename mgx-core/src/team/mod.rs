@@ -100,7 +100,7 @@ pub trait Role: Send + Sync {
     /// The role's name (`engineer`); also the key of per-role providers.
     fn name(&self) -> &str;
 
-    /// The message kinds it reacts to.
+    /// The message kinds it reacts to; read once, when the team is built.
     fn watches(&self) -> Vec<String>;
 
     /// React to `message` (the run's messages so far are in `ctx`).
@@ -478,8 +478,10 @@ impl TeamBuilder {
             inner: Arc::new(TeamInner {
                 slots,
                 config: self,
+                watches: roles.iter().map(|r| r.watches()).collect(),
                 roles,
                 validators: std::sync::Mutex::new(std::collections::HashMap::new()),
+                prompt_values: std::sync::Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }
@@ -494,9 +496,13 @@ struct TeamInner {
     /// The run slots, with a concurrency limit.
     slots: Option<Arc<tokio::sync::Semaphore>>,
     roles: Vec<Arc<dyn Role>>,
+    /// What each role (same order) watches.
+    watches: Vec<Vec<String>>,
     validators: std::sync::Mutex<
         std::collections::HashMap<ValidatorKey, Arc<mgx_guardrails::Validator<'static>>>,
     >,
+    /// Prompt values by stack id.
+    prompt_values: std::sync::Mutex<std::collections::HashMap<&'static str, Arc<prompts::Values>>>,
 }
 
 impl TeamInner {
@@ -525,6 +531,20 @@ impl TeamInner {
                 ))
             })
             .clone()
+    }
+
+    /// The values prompt templates are filled with, built once per stack and shared by runs.
+    fn prompt_values(&self, stack: &'static mgx_stacks::StackSpec) -> Arc<prompts::Values> {
+        let mut cache = self
+            .prompt_values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(values) = cache.get(stack.id.as_str()) {
+            return Arc::clone(values);
+        }
+        let values = Arc::new(prompts::values(Some(stack)));
+        cache.insert(stack.id.as_str(), Arc::clone(&values));
+        values
     }
 }
 

@@ -76,7 +76,10 @@ pub(super) fn unknown_placeholders(template: &str) -> Vec<String> {
 }
 
 /// The values of the placeholders for a stack.
-pub(super) fn values(stack: Option<&mgx_stacks::StackSpec>) -> HashMap<&'static str, String> {
+/// The values templates are filled with (`{stack}`, `{test_framework}` …).
+pub(super) type Values = HashMap<&'static str, String>;
+
+pub(super) fn values(stack: Option<&mgx_stacks::StackSpec>) -> Values {
     let test = stack.and_then(|s| s.test.as_ref());
     HashMap::from([
         ("stack", stack.map(|s| s.id.clone()).unwrap_or_default()),

@@ -40,11 +40,11 @@ impl Role for ActionRole {
     }
 
     async fn react(&self, ctx: &RunContext, message: &Message) -> Result<Vec<Message>> {
-        let mut out = Vec::new();
-        let mut trigger = message.clone();
+        let mut out: Vec<Message> = Vec::with_capacity(self.actions.len());
         for action in &self.actions {
-            let produced = action.run(ctx, &self.name, &trigger).await?;
-            trigger = produced.clone();
+            // Each action reacts to what the one before it produced.
+            let trigger = out.last().unwrap_or(message);
+            let produced = action.run(ctx, &self.name, trigger).await?;
             out.push(produced);
         }
         Ok(out)
@@ -77,28 +77,88 @@ pub fn default_roles() -> Vec<Arc<dyn Role>> {
     ]
 }
 
-/// The facts every prompt carries, as a JSON block the model (and the offline provider) reads.
-fn brief(ctx: &RunContext, extra: serde_json::Value) -> String {
-    let stack = ctx.stack;
-    let mut brief = serde_json::json!({
-        "task": ctx.task.task,
-        "stack": stack.map(|s| s.id.as_str()),
-        "stack_name": stack.map(|s| s.name.as_str()),
-        "language": stack.map(|s| format!("{:?}", s.language).to_lowercase()),
-        "test_framework": stack.and_then(|s| s.test.as_ref()).map(|t| t.framework.as_str()),
-        "test_file_pattern": stack.and_then(|s| s.test.as_ref()).map(|t| t.file_pattern.as_str()),
-        "constraints": ctx.constraints,
+/// The facts every prompt carries, as a JSON block the model (and the offline provider) reads:
+/// the run's fixed facts (rendered once per run, see [`brief_head`]) and the fields an action
+/// adds. Written straight into one buffer: no JSON tree is built or cloned per call.
+struct Brief {
+    buf: Vec<u8>,
+}
+
+impl Brief {
+    fn new(ctx: &RunContext) -> Self {
+        let mut buf = Vec::with_capacity(ctx.brief_head.len() + 256);
+        buf.extend_from_slice(b"```json\n");
+        buf.extend_from_slice(ctx.brief_head.as_bytes());
+        Brief { buf }
+    }
+
+    fn field(mut self, key: &str, value: &impl serde::Serialize) -> Self {
+        push_field(&mut self.buf, key, value);
+        self
+    }
+
+    fn finish(mut self) -> String {
+        self.buf.extend_from_slice(b"}\n```\n");
+        // serde_json writes UTF-8, and so does everything else here.
+        String::from_utf8(self.buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+/// `,"key":value` (no comma after the opening brace); a value that cannot be written as JSON
+/// is left out whole rather than half-written.
+fn push_field(buf: &mut Vec<u8>, key: &str, value: &impl serde::Serialize) {
+    let mark = buf.len();
+    if buf.last() != Some(&b'{') {
+        buf.push(b',');
+    }
+    let written = serde_json::to_writer(&mut *buf, key).and_then(|()| {
+        buf.push(b':');
+        serde_json::to_writer(&mut *buf, value)
     });
-    if let (Some(obj), serde_json::Value::Object(more)) = (brief.as_object_mut(), extra) {
-        obj.extend(more);
+    if written.is_err() {
+        buf.truncate(mark);
     }
-    if let (Some(obj), Some(serde_json::Value::Object(project))) =
-        (brief.as_object_mut(), ctx.project_brief.clone())
-    {
-        obj.insert("mode".into(), "patch_existing".into());
-        obj.extend(project);
+}
+
+/// The run's fixed facts as an unclosed JSON object (`{"task":…,"stack":…`), rendered once
+/// when the run starts: task, stack, language, test framework, constraints and, in patch
+/// mode, what the engineer is shown of the project.
+pub(super) fn brief_head(
+    task: &str,
+    stack: Option<&mgx_stacks::StackSpec>,
+    constraints: &[String],
+    project: Option<&serde_json::Value>,
+) -> String {
+    let mut buf = Vec::with_capacity(512);
+    buf.push(b'{');
+    let test = stack.and_then(|s| s.test.as_ref());
+    push_field(&mut buf, "task", &task);
+    push_field(&mut buf, "stack", &stack.map(|s| s.id.as_str()));
+    push_field(&mut buf, "stack_name", &stack.map(|s| s.name.as_str()));
+    push_field(
+        &mut buf,
+        "language",
+        &stack.map(|s| format!("{:?}", s.language).to_lowercase()),
+    );
+    push_field(
+        &mut buf,
+        "test_framework",
+        &test.map(|t| t.framework.as_str()),
+    );
+    push_field(
+        &mut buf,
+        "test_file_pattern",
+        &test.map(|t| t.file_pattern.as_str()),
+    );
+    push_field(&mut buf, "constraints", &constraints);
+    if let Some(serde_json::Value::Object(project)) = project {
+        push_field(&mut buf, "mode", &"patch_existing");
+        for (key, value) in project {
+            push_field(&mut buf, key, value);
+        }
     }
-    format!("```json\n{brief:#}\n```\n")
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn start(text: &str) -> String {
@@ -172,7 +232,7 @@ impl Action for AnalyzeTask {
             self.name(),
             "analysis",
             &system,
-            &brief(ctx, serde_json::json!({})),
+            &Brief::new(ctx).finish(),
         )
         .await?;
         if !matches!(analysis.complexity.as_str(), "XS" | "S" | "M" | "L" | "XL") {
@@ -205,7 +265,7 @@ impl Action for DraftPlan {
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
         let system = ctx.system_prompt(self.name());
-        let user = brief(ctx, serde_json::json!({"analysis": trigger.data}));
+        let user = Brief::new(ctx).field("analysis", &trigger.data).finish();
         let (plan, text): (Plan, String) =
             ask_json(ctx, role, self.name(), "plan", &system, &user).await?;
         if plan.steps.is_empty() {
@@ -237,24 +297,19 @@ impl Action for WriteCode {
         if let Some(project) = ctx.project.clone() {
             return write_diff(ctx, role, self.name(), trigger, &project).await;
         }
-        let plan = ctx
-            .latest(kinds::APPROVED_PLAN)
-            .map(|m| m.data)
-            .unwrap_or_default();
-        let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then(|| trigger.data.clone());
+        let approved_plan = ctx.latest(kinds::APPROVED_PLAN);
+        let plan = approved_plan.as_ref().map(|m| &m.data);
+        let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then_some(&trigger.data);
         let system = ctx.system_prompt(self.name());
         let mut validation_errors: Vec<String> = Vec::new();
         let attempts = ctx.max_validation_retries + 1;
         let mut last_summary = String::new();
         for attempt in 1..=attempts {
-            let user = brief(
-                ctx,
-                serde_json::json!({
-                    "plan": plan,
-                    "review_notes": review_notes,
-                    "validation_errors": validation_errors,
-                }),
-            );
+            let user = Brief::new(ctx)
+                .field("plan", &plan)
+                .field("review_notes", &review_notes)
+                .field("validation_errors", &validation_errors)
+                .finish();
             let answer = ctx.ask(role, self.name(), &system, &user).await?;
             let result = ctx.validator.validate(&answer.content);
             let errors: Vec<String> = result.errors().iter().map(|f| f.message.clone()).collect();
@@ -297,11 +352,9 @@ async fn write_diff(
     trigger: &Message,
     project: &std::path::Path,
 ) -> Result<Message> {
-    let plan = ctx
-        .latest(kinds::APPROVED_PLAN)
-        .map(|m| m.data)
-        .unwrap_or_default();
-    let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then(|| trigger.data.clone());
+    let approved_plan = ctx.latest(kinds::APPROVED_PLAN);
+    let plan = approved_plan.as_ref().map(|m| &m.data);
+    let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then_some(&trigger.data);
     let system = ctx.system_prompt("write_diff");
     let dry = mgx_patch::ApplyOptions {
         dry_run: true,
@@ -310,10 +363,11 @@ async fn write_diff(
     let attempts = ctx.max_validation_retries + 1;
     let mut problems: Vec<String> = Vec::new();
     for attempt in 1..=attempts {
-        let user = brief(
-            ctx,
-            serde_json::json!({"plan": plan, "review_notes": review_notes, "diff_problems": problems}),
-        );
+        let user = Brief::new(ctx)
+            .field("plan", &plan)
+            .field("review_notes", &review_notes)
+            .field("diff_problems", &problems)
+            .finish();
         let answer = ctx.ask(role, action, &system, &user).await?;
         problems = diff_problems(project, &answer.content, &dry);
         let valid = problems.is_empty();
@@ -417,7 +471,7 @@ impl Action for WriteTest {
         let system = ctx.system_prompt(self.name());
         let user = format!(
             "{}\nThe code:\n{}",
-            brief(ctx, serde_json::json!({})),
+            Brief::new(ctx).finish(),
             trigger.content
         );
         let first = ctx.ask(role, self.name(), &system, &user).await?;
@@ -453,20 +507,18 @@ impl Action for ReviewCode {
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
         let system = ctx.system_prompt(self.name());
-        let code = ctx
-            .latest(kinds::CODE)
-            .map(|m| m.content)
-            .unwrap_or_default();
+        let code_message = ctx.latest(kinds::CODE);
+        let code = code_message.as_ref().map_or("", |m| m.content.as_str());
         let user = format!(
             "{}\nThe code:\n{code}\nThe tests:\n{}",
-            brief(ctx, serde_json::json!({})),
+            Brief::new(ctx).finish(),
             trigger.content
         );
         let asked = match &ctx.human_reviewer {
             Some(human) => Ok((
                 human(&super::HumanReview {
                     task: ctx.task.task.clone(),
-                    code: code.clone(),
+                    code: code.to_string(),
                     tests: trigger.content.clone(),
                 }),
                 String::new(),

@@ -197,26 +197,28 @@ pub struct RunContext {
     pub project: Option<std::path::PathBuf>,
     /// The project's file tree and relevant files (patch mode).
     pub project_brief: Option<serde_json::Value>,
+    /// The run's fixed facts, rendered once (see `roles::brief_head`).
+    pub(super) brief_head: String,
     prompts: Arc<HashMap<String, String>>,
-    prompt_values: HashMap<&'static str, String>,
+    prompt_values: Arc<super::prompts::Values>,
     cache: Option<Arc<dyn crate::cache::Cache>>,
     cache_errors_seen: AtomicU64,
     /// A person in the reviewer's place, when the team has one.
     pub human_reviewer: Option<super::HumanReviewer>,
     control: Arc<Control>,
-    history: Mutex<Vec<Message>>,
+    history: Mutex<Vec<Arc<Message>>>,
     validations: Mutex<Vec<Validation>>,
     metrics: Mutex<Metrics>,
     budget: BudgetTracker,
-    provider: Arc<dyn LlmProvider>,
-    role_providers: HashMap<String, Arc<dyn LlmProvider>>,
+    provider: Model,
+    role_providers: HashMap<String, Model>,
     max_tokens: u32,
     call_timeout: std::time::Duration,
 }
 
 impl RunContext {
     /// The messages published so far, oldest first.
-    pub fn history(&self) -> Vec<Message> {
+    pub fn history(&self) -> Vec<Arc<Message>> {
         self.history
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -224,7 +226,7 @@ impl RunContext {
     }
 
     /// The newest message of `kind`.
-    pub fn latest(&self, kind: &str) -> Option<Message> {
+    pub fn latest(&self, kind: &str) -> Option<Arc<Message>> {
         self.history
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -262,13 +264,12 @@ impl RunContext {
         system: &str,
         user: &str,
     ) -> Result<ChatResponse> {
-        let provider = self.role_providers.get(role).unwrap_or(&self.provider);
+        let Model { provider, id } = self.role_providers.get(role).unwrap_or(&self.provider);
         let mut request = ChatRequest::new(vec![
             ChatMessage::system(format!("{ACTION_TAG} {action}\n{system}")),
             ChatMessage::user(user),
         ]);
         request.max_tokens = Some(self.max_tokens);
-        let id = provider.id();
         let reservation = self
             .budget
             .reserve(&id.model, &request)
@@ -328,22 +329,38 @@ impl RunContext {
                 );
             }
         }
-        self.events.emit(
-            EventType::LlmCall,
-            format!("{role}: {action}"),
-            serde_json::json!({
-                "role": role,
-                "action": action,
-                "provider": id.to_string(),
-                "cached": answer.cached,
-                "attempts": answer.attempts,
-                "tokens_in": answer.usage.map(|u| u.prompt_tokens),
-                "tokens_out": answer.usage.map(|u| u.completion_tokens),
-                "cost_usd": if answer.cached { Some(0.0) } else { cost },
-                "ms": started.elapsed().as_millis() as u64,
-            }),
-        );
+        self.events.emit_lazy(EventType::LlmCall, || {
+            (
+                format!("{role}: {action}"),
+                serde_json::json!({
+                    "role": role,
+                    "action": action,
+                    "provider": id.to_string(),
+                    "cached": answer.cached,
+                    "attempts": answer.attempts,
+                    "tokens_in": answer.usage.map(|u| u.prompt_tokens),
+                    "tokens_out": answer.usage.map(|u| u.completion_tokens),
+                    "cost_usd": if answer.cached { Some(0.0) } else { cost },
+                    "ms": started.elapsed().as_millis() as u64,
+                }),
+            )
+        });
         Ok(answer)
+    }
+}
+
+/// A provider and its id, asked once per run rather than once per call.
+struct Model {
+    provider: Arc<dyn LlmProvider>,
+    id: crate::llm::ProviderId,
+}
+
+impl Model {
+    fn new(provider: Arc<dyn LlmProvider>) -> Self {
+        Model {
+            id: provider.id(),
+            provider,
+        }
     }
 }
 
@@ -671,8 +688,14 @@ pub(super) async fn run(
         cache_errors_seen: AtomicU64::new(config.cache.as_ref().map_or(0, |c| c.stats().errors)),
         cache: config.cache.clone(),
         prompts: Arc::new(config.prompts.clone()),
-        prompt_values: super::prompts::values(Some(stack)),
+        prompt_values: team.prompt_values(stack),
         project,
+        brief_head: super::roles::brief_head(
+            &task.task,
+            Some(stack),
+            &task.constraints,
+            project_brief.as_ref(),
+        ),
         project_brief,
         control,
         human_reviewer: config.human_reviewer.clone(),
@@ -686,8 +709,11 @@ pub(super) async fn run(
         validations: Mutex::new(Vec::new()),
         metrics: Mutex::new(Metrics::default()),
         budget: BudgetTracker::new(config.budget, config.prices.clone()),
-        provider,
-        role_providers,
+        provider: Model::new(provider),
+        role_providers: role_providers
+            .into_iter()
+            .map(|(role, p)| (role, Model::new(p)))
+            .collect(),
         max_tokens: config.max_tokens,
         call_timeout: config.call_timeout,
     };
@@ -830,14 +856,15 @@ async fn drive(
     output_dir: &std::path::Path,
 ) -> Outcome {
     let config = &team.config;
-    let mut queue: VecDeque<Message> = VecDeque::new();
-    queue.push_back(Message::new(
+    let mut queue: VecDeque<Arc<Message>> = VecDeque::new();
+    queue.push_back(Arc::new(Message::new(
         kinds::TASK,
         "run",
         ctx.task.task.clone(),
         serde_json::json!({"stack": ctx.stack.map(|s| s.id.as_str())}),
-    ));
-    let mut reactions: HashMap<String, usize> = HashMap::new();
+    )));
+    // How often each role (by index) has reacted.
+    let mut reactions = vec![0usize; team.roles.len()];
     let mut last_review: Option<String> = None;
     while let Some(message) = queue.pop_front() {
         if ctx.control.is_cancelled() {
@@ -846,7 +873,7 @@ async fn drive(
         ctx.history
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(message.clone());
+            .push(Arc::clone(&message));
         match message.kind.as_str() {
             kinds::ANALYSIS => {
                 report.analysis = Some(message.data.clone());
@@ -883,7 +910,9 @@ async fn drive(
                     serde_json::json!({"plan": {"steps": report.plan}}),
                 );
                 let started = Instant::now();
-                ctx.control.plan.send_replace(Some(message.clone()));
+                ctx.control
+                    .plan
+                    .send_replace(Some(Message::clone(&message)));
                 let decision = match decide(&config.approval, ctx, &message).await {
                     Ok(d) => d,
                     Err(e) => return failed(e),
@@ -898,12 +927,12 @@ async fn drive(
                         );
                         let mut data = message.data.clone();
                         data["feedback"] = serde_json::json!(feedback);
-                        queue.push_back(Message::new(
+                        queue.push_back(Arc::new(Message::new(
                             kinds::APPROVED_PLAN,
                             "run",
                             message.content.clone(),
                             data,
-                        ));
+                        )));
                     }
                     Approval::Reject { reason } => {
                         ctx.events.emit(
@@ -933,22 +962,22 @@ async fn drive(
                         format!("Revision round {}", report.revision_rounds),
                         serde_json::json!({"round": report.revision_rounds, "findings": verdict.map(|v| v.findings)}),
                     );
-                    queue.push_back(Message::new(
+                    queue.push_back(Arc::new(Message::new(
                         kinds::REVISION_REQUEST,
                         "run",
                         message.content.clone(),
                         message.data.clone(),
-                    ));
+                    )));
                     continue;
                 }
             }
             _ => {}
         }
-        for role in &team.roles {
-            if !role.watches().contains(&message.kind) {
+        for (index, role) in team.roles.iter().enumerate() {
+            if !team.watches[index].contains(&message.kind) {
                 continue;
             }
-            let count = reactions.entry(role.name().to_string()).or_default();
+            let count = &mut reactions[index];
             if *count >= config.max_rounds {
                 ctx.events.emit(
                     EventType::Warning,
@@ -959,13 +988,14 @@ async fn drive(
             }
             *count += 1;
             let started = Instant::now();
-            ctx.events.emit(
-                EventType::Progress,
-                format!("{} is working on {}", role.name(), message.kind),
-                serde_json::json!({"role": role.name(), "current_phase": phase_of(&message.kind)}),
-            );
+            ctx.events.emit_lazy(EventType::Progress, || {
+                (
+                    format!("{} is working on {}", role.name(), message.kind),
+                    serde_json::json!({"role": role.name(), "current_phase": phase_of(&message.kind)}),
+                )
+            });
             match role.react(ctx, &message).await {
-                Ok(produced) => queue.extend(produced),
+                Ok(produced) => queue.extend(produced.into_iter().map(Arc::new)),
                 Err(e) => return failed(e),
             }
             add_phase(ctx, phase_of(&message.kind), started);
@@ -1014,7 +1044,13 @@ fn add_phase(ctx: &RunContext, phase: &str, started: Instant) {
         .metrics
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    *m.phase_ms.entry(phase.to_string()).or_default() += started.elapsed().as_millis() as u64;
+    let ms = started.elapsed().as_millis() as u64;
+    match m.phase_ms.get_mut(phase) {
+        Some(total) => *total += ms,
+        None => {
+            m.phase_ms.insert(phase.to_string(), ms);
+        }
+    }
 }
 
 /// Patch mode: the engineer's diff and the tester's files as one change set, approved with
