@@ -1,6 +1,7 @@
 //! The error type of mgx-core.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which time limit ran out.
@@ -117,11 +118,16 @@ pub enum Error {
         /// What happened.
         message: String,
     },
-    /// A provider implemented outside Rust (Python, JavaScript) failed.
+    /// A provider failed in its own way (a server's error object, a provider written in Python
+    /// or JavaScript that raised).
     #[error("provider failed: {message}")]
     Provider {
         /// The failure, as the provider reported it.
         message: String,
+        /// The provider's own error, when it has one (a binding keeps the Python exception or
+        /// the JavaScript error here, to hand it back to the caller).
+        #[source]
+        cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
     /// A cache backend failed (callers degrade this to a miss).
     #[error("cache: {message}")]
@@ -230,10 +236,35 @@ impl Error {
         }
     }
 
+    /// A [`Error::Provider`] with no cause.
+    pub fn provider(message: impl Into<String>) -> Error {
+        Error::Provider {
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// The provider's own error behind an [`Error::Provider`], as the provider made it
+    /// (downcast it to its type: a binding's exception wrapper, a client's error).
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            Error::Provider { cause, .. } => cause.as_deref(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Error {
         Error::Config {
             message: message.into(),
         }
+    }
+}
+
+/// Two errors are equal when they are of the same kind and say the same (a provider's cause
+/// is not compared: it is the provider's own object).
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.code() == other.code() && self.to_string() == other.to_string()
     }
 }
 

@@ -57,10 +57,10 @@ impl LlmProvider for Offline {
     }
 
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse> {
-        let action = action_of(request).ok_or_else(|| Error::Provider {
-            message: format!(
+        let action = action_of(request).ok_or_else(|| {
+            Error::provider(format!(
                 "the offline provider answers the default team's actions only (no `{ACTION_TAG}` line in the request)"
-            ),
+            ))
         })?;
         let brief = request
             .messages
@@ -126,9 +126,9 @@ impl LlmProvider for Offline {
             ),
             "review_code" => serde_json::json!({"verdict": "approved", "findings": []}).to_string(),
             other => {
-                return Err(Error::Provider {
-                    message: format!("the offline provider does not know the action `{other}`"),
-                });
+                return Err(Error::provider(format!(
+                    "the offline provider does not know the action `{other}`"
+                )));
             }
         };
         let mut answer = ChatResponse::text(content);

@@ -575,7 +575,7 @@ fn error_in_body(error: &serde_json::Value) -> Error {
         .and_then(|m| m.as_str())
         .map(str::to_string)
         .unwrap_or_else(|| error.to_string());
-    Error::Provider { message }
+    Error::provider(message)
 }
 
 #[async_trait]

@@ -570,6 +570,75 @@ impl std::fmt::Debug for Team {
     }
 }
 
+/// Per-run settings on top of the team's: where to write, who else hears the run's events,
+/// and what wraps the run's task before [`Team::start_with`] spawns it.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use mgx_core::events::{CallbackSink, Event};
+/// use mgx_core::team::{RunOptions, RunStatus, Team};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let team = Team::builder().dry_run(true).build()?;
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = seen.clone();
+/// let options = RunOptions::default()
+///     .output_dir(std::env::temp_dir().join("mgx-run-options-doc"))
+///     .sink(Arc::new(CallbackSink(move |e: &Event| log.lock().unwrap().push(e.event_type.clone()))));
+/// let report = team.run_with("Create a FastAPI /health endpoint with tests", options).await;
+/// assert_eq!(report.status, RunStatus::Completed);
+/// assert!(seen.lock().unwrap().len() > 5);
+/// # Ok::<(), mgx_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    output_dir: Option<std::path::PathBuf>,
+    sinks: Vec<Arc<dyn EventSink>>,
+    wrap: Option<WrapRun>,
+}
+
+/// What [`RunOptions::wrap`] takes: the run's future in, the future to spawn out.
+pub type WrapRun = Arc<
+    dyn Fn(
+            futures::future::BoxFuture<'static, RunReport>,
+        ) -> futures::future::BoxFuture<'static, RunReport>
+        + Send
+        + Sync,
+>;
+
+impl RunOptions {
+    /// Write under `dir` instead of the team's output directory.
+    pub fn output_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.output_dir = Some(dir.into());
+        self
+    }
+
+    /// Send this run's events to `sink` too (after the team's sinks).
+    pub fn sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
+    /// Wrap the run's future before [`Team::start_with`] spawns it: for state its task must
+    /// carry (a binding's event loop, a tracing span). [`Team::run_with`] runs the future in
+    /// place and does not use it.
+    pub fn wrap(mut self, wrap: WrapRun) -> Self {
+        self.wrap = Some(wrap);
+        self
+    }
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("output_dir", &self.output_dir)
+            .field("sinks", &self.sinks.len())
+            .field("wrap", &self.wrap.is_some())
+            .finish()
+    }
+}
+
 impl Team {
     /// A builder.
     pub fn builder() -> TeamBuilder {
@@ -579,13 +648,22 @@ impl Team {
     /// Run a task (plain text or the JSON task contract) to its end. The outcome, failures
     /// included, is in the report.
     pub async fn run(&self, task: &str) -> RunReport {
-        let control = run::Control::new();
+        self.run_with(task, RunOptions::default()).await
+    }
+
+    /// [`Team::run`] with per-run settings.
+    pub async fn run_with(&self, task: &str, options: RunOptions) -> RunReport {
+        let out = options
+            .output_dir
+            .as_deref()
+            .unwrap_or(&self.inner.config.output_dir);
         run::run(
             self.inner.clone(),
             task,
-            &self.inner.config.output_dir,
-            control,
+            out,
+            run::Control::new(),
             None,
+            &options.sinks,
         )
         .await
     }
@@ -622,27 +700,38 @@ impl Team {
     /// # }).unwrap();
     /// ```
     pub fn start(&self, task: &str) -> RunHandle {
+        self.start_with(task, RunOptions::default())
+    }
+
+    /// [`Team::start`] with per-run settings.
+    pub fn start_with(&self, task: &str, options: RunOptions) -> RunHandle {
         let control = run::Control::new();
-        let (inner, task, out) = (
-            self.inner.clone(),
-            task.to_string(),
-            self.inner.config.output_dir.clone(),
-        );
+        let inner = self.inner.clone();
+        let task = task.to_string();
+        let out = options
+            .output_dir
+            .clone()
+            .unwrap_or_else(|| self.inner.config.output_dir.clone());
         let c = control.clone();
-        let join = tokio::spawn(async move { run::run(inner, &task, &out, c, None).await });
-        RunHandle::new(control, join)
+        let sinks = options.sinks;
+        let run: futures::future::BoxFuture<'static, RunReport> =
+            Box::pin(async move { run::run(inner, &task, &out, c, None, &sinks).await });
+        let run = match &options.wrap {
+            Some(wrap) => wrap(run),
+            None => run,
+        };
+        let (done, report) = tokio::sync::watch::channel(None);
+        tokio::spawn(async move {
+            let report = run.await;
+            done.send_replace(Some(report));
+        });
+        RunHandle::new(control, report)
     }
 
     /// [`Team::run`], writing under `output_dir` instead of the team's output directory (for
     /// one team running many tasks at once).
     pub async fn run_into(&self, task: &str, output_dir: &std::path::Path) -> RunReport {
-        run::run(
-            self.inner.clone(),
-            task,
-            output_dir,
-            run::Control::new(),
-            None,
-        )
-        .await
+        self.run_with(task, RunOptions::default().output_dir(output_dir))
+            .await
     }
 }

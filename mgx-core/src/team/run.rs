@@ -91,6 +91,11 @@ pub struct RunReport {
     pub error: Option<String>,
     /// The error's stable code, when it failed.
     pub error_code: Option<String>,
+    /// The error itself, when the run did not complete (not serialized: `error` and
+    /// `error_code` say it in JSON). Bindings raise it, with a provider's own exception as its
+    /// cause.
+    #[serde(skip)]
+    pub failure: Option<Error>,
     /// The stack's id.
     pub stack: Option<String>,
     /// How sure the choice of the stack is (1.0 when it was named).
@@ -138,6 +143,7 @@ impl RunReport {
             status: RunStatus::Failed,
             error: None,
             error_code: None,
+            failure: None,
             stack: None,
             stack_confidence: 0.0,
             providers: Vec::new(),
@@ -163,6 +169,7 @@ impl RunReport {
         let mut r = RunReport::empty(String::new(), String::new());
         r.error_code = Some(error.code().to_string());
         r.error = Some(error.to_string());
+        r.failure = Some(error);
         r
     }
 }
@@ -394,40 +401,50 @@ impl Control {
 }
 
 /// A run started with [`super::Team::start`]: its plan, its approval, its cancellation and its
-/// report. Dropping the handle does not stop the run.
+/// report. Dropping the handle does not stop the run; every method takes `&self`, so a handle
+/// can be shared (the report can be awaited more than once, from several places).
 pub struct RunHandle {
     control: Arc<Control>,
-    join: tokio::task::JoinHandle<RunReport>,
+    /// The report, once the run has ended; closed without one only if the run's task died.
+    done: tokio::sync::watch::Receiver<Option<RunReport>>,
 }
 
 impl RunHandle {
-    pub(super) fn new(control: Arc<Control>, join: tokio::task::JoinHandle<RunReport>) -> Self {
-        RunHandle { control, join }
+    pub(super) fn new(
+        control: Arc<Control>,
+        done: tokio::sync::watch::Receiver<Option<RunReport>>,
+    ) -> Self {
+        RunHandle { control, done }
     }
 
     /// The plan, once the team leader has made it (`None` when the run ended before).
     pub async fn plan(&self) -> Option<Message> {
-        let mut rx = self.control.plan.subscribe();
-        loop {
-            if let Some(plan) = rx.borrow_and_update().clone() {
-                return Some(plan);
-            }
-            if self.join.is_finished() || rx.changed().await.is_err() {
-                return rx.borrow().clone();
-            }
-        }
+        self.published(&self.control.plan).await
     }
 
     /// The change set waiting for approval in patch mode (after the plan was approved): its
     /// `data` has the `hash`, the `diff` and the `files`. `None` when the run ended before.
     pub async fn change_set(&self) -> Option<Message> {
-        let mut rx = self.control.change_set.subscribe();
+        self.published(&self.control.change_set).await
+    }
+
+    /// What the run publishes on `channel`, or `None` once it has ended without it.
+    async fn published(
+        &self,
+        channel: &tokio::sync::watch::Sender<Option<Message>>,
+    ) -> Option<Message> {
+        let mut rx = channel.subscribe();
+        let mut done = self.done.clone();
         loop {
             if let Some(m) = rx.borrow_and_update().clone() {
                 return Some(m);
             }
-            if self.join.is_finished() || rx.changed().await.is_err() {
-                return rx.borrow().clone();
+            if done.borrow_and_update().is_some() {
+                return None;
+            }
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { return None },
+                changed = done.changed() => if changed.is_err() { return rx.borrow().clone() },
             }
         }
     }
@@ -453,16 +470,25 @@ impl RunHandle {
         self.control.cancelled.send_replace(true);
     }
 
+    /// Whether the run has ended.
+    pub fn is_finished(&self) -> bool {
+        self.done.borrow().is_some() || self.done.has_changed().is_err()
+    }
+
     /// Wait for the run to end.
-    pub async fn report(self) -> RunReport {
-        match self.join.await {
-            Ok(report) => report,
-            // The run's task cannot panic by design; if it ever did, say so instead of
-            // passing the panic on.
-            Err(e) => RunReport::failed_without_run(Error::Task {
-                message: format!("the run's task ended abnormally: {e}"),
-            }),
-        }
+    pub async fn report(&self) -> RunReport {
+        let mut done = self.done.clone();
+        let report = match done.wait_for(Option::is_some).await {
+            Ok(report) => report.clone(),
+            Err(_) => None,
+        };
+        // The run's task cannot panic by design; if it ever did, say so instead of passing
+        // the panic on.
+        report.unwrap_or_else(|| {
+            RunReport::failed_without_run(Error::Task {
+                message: "the run's task ended abnormally".into(),
+            })
+        })
     }
 }
 
@@ -527,6 +553,7 @@ pub(super) async fn resume(team: Arc<TeamInner>, run_dir: &std::path::Path) -> R
         &journal.output_dir,
         Control::new(),
         Some(run_dir.to_path_buf()),
+        &[],
     )
     .await
 }
@@ -537,6 +564,7 @@ pub(super) async fn run(
     output_dir: &std::path::Path,
     control: Arc<Control>,
     resumed: Option<std::path::PathBuf>,
+    run_sinks: &[Arc<dyn EventSink>],
 ) -> RunReport {
     let config = &team.config;
     // Wait for a slot when the team limits its concurrent runs (the semaphore is never closed).
@@ -573,6 +601,7 @@ pub(super) async fn run(
         }
     }
     let mut sinks = config.sinks.clone();
+    sinks.extend(run_sinks.iter().cloned());
     if let Some(j) = &journal_events {
         sinks.push(j.clone());
     }
@@ -747,6 +776,7 @@ fn fail(mut report: RunReport, events: &Emitter, error: Error) -> RunReport {
     report.status = RunStatus::Failed;
     report.error_code = Some(error.code().to_string());
     report.error = Some(error.to_string());
+    report.failure = Some(error);
     report
 }
 
@@ -769,7 +799,8 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
             error,
         } => {
             report.status = RunStatus::Rejected;
-            report.error = error.map(|e| e.to_string());
+            report.error = error.as_ref().map(ToString::to_string);
+            report.failure = error;
             events.emit(
                 EventType::Cancelled,
                 "Plan rejected; nothing was written",
@@ -784,6 +815,7 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
             report.status = RunStatus::Cancelled;
             report.error_code = Some(Error::Cancelled.code().to_string());
             report.error = Some(Error::Cancelled.to_string());
+            report.failure = Some(Error::Cancelled);
             events.emit(
                 EventType::Cancelled,
                 "Task cancelled; nothing was written",

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mgx_core::cache::{Cache, CacheKey, MemoryCache, NoCache};
+#[cfg(feature = "redis")]
+use mgx_core::cache::Cache;
+use mgx_core::cache::{CacheKey, MemoryCache, NoCache};
 use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, ProviderId};
 use mgx_core::providers::CachedProvider;
 use mgx_core::{Error, Result};
@@ -26,9 +28,7 @@ impl LlmProvider for Slow {
         self.calls.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(100)).await;
         if self.fail {
-            return Err(Error::Provider {
-                message: "down".into(),
-            });
+            return Err(Error::provider("down"));
         }
         Ok(ChatResponse::text(format!(
             "answer to {}",

@@ -521,7 +521,7 @@ async fn a_stream_with_garbage_or_an_error_chunk_fails_typed() {
     let server = answering(event_stream(sse(&[delta("a"), crashed], true))).await;
     let error = streamed(&server).await.unwrap_err();
     assert!(
-        matches!(&error, Error::Provider { message } if message == "model crashed"),
+        matches!(&error, Error::Provider { message, .. } if message == "model crashed"),
         "{error:?}"
     );
 }

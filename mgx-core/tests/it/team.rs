@@ -274,9 +274,7 @@ async fn a_provider_failure_mid_run_fails_typed_and_writes_nothing() {
     let provider = Scripted::from_fn(move |req| {
         if action(req) == "write_code" {
             calls.fetch_add(1, Ordering::SeqCst);
-            return Err(Error::Provider {
-                message: "model crashed".into(),
-            });
+            return Err(Error::provider("model crashed"));
         }
         Ok(ChatResponse::text(match action(req).as_str() {
             "analyze_task" => r#"{"complexity": "M"}"#,
@@ -856,11 +854,7 @@ async fn a_journaled_run_resumes_without_paying_twice() {
     assert!(dir.join("app/main.py").exists());
 
     // Resuming a finished run pays for nothing at all.
-    let failing = Scripted::from_fn(|_| {
-        Err(Error::Provider {
-            message: "must not be called".into(),
-        })
-    });
+    let failing = Scripted::from_fn(|_| Err(Error::provider("must not be called")));
     let team = Team::builder()
         .provider(Arc::new(failing))
         .stack("fastapi")
@@ -1035,4 +1029,82 @@ async fn a_dry_run_into_an_existing_directory_writes_nothing_and_completes() {
         .collect();
     assert_eq!(left, ["keep.txt"], "nothing written");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_handle_is_shared_its_report_awaited_twice_and_plan_ends_with_the_run() {
+    // A run that fails before any plan: waiting for the plan ends with the run, not never.
+    #[derive(Debug)]
+    struct ClientDown;
+    impl std::fmt::Display for ClientDown {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the client is down")
+        }
+    }
+    impl std::error::Error for ClientDown {}
+    let failing = Scripted::from_fn(|_| {
+        Err(Error::Provider {
+            message: "the client is down".into(),
+            cause: Some(Arc::new(ClientDown)),
+        })
+    });
+    let team = Team::builder()
+        .provider(Arc::new(failing))
+        .stack("fastapi")
+        .approval(ApprovalPolicy::Manual {
+            timeout: Duration::from_secs(300),
+        })
+        .dry_run(true)
+        .build()
+        .unwrap();
+    let run = Arc::new(team.start("Create a FastAPI /health endpoint"));
+    let waiting = {
+        let run = run.clone();
+        tokio::spawn(async move { run.plan().await })
+    };
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("plan() ends when the run does")
+            .unwrap(),
+        None
+    );
+    let (first, second) = (run.report().await, run.report().await);
+    assert!(run.is_finished());
+    assert_eq!(first, second);
+    assert_eq!(first.status, RunStatus::Failed);
+    // The provider's own error is kept as the cause, for bindings to hand back.
+    let failure = first.failure.expect("the error itself");
+    assert!(std::error::Error::source(&failure).is_some());
+    let cause = failure.cause().expect("a cause");
+    assert!(cause.downcast_ref::<ClientDown>().is_some());
+    // Not serialized: error and error_code say it in JSON.
+    let json = serde_json::to_value(&second).unwrap();
+    assert!(json.get("failure").is_none());
+    assert_eq!(json["error_code"], "provider");
+}
+
+#[tokio::test]
+async fn run_options_add_sinks_and_an_output_dir_per_run_and_wrap_the_task() {
+    let team = Team::builder().stack("fastapi").build().unwrap();
+    let (sink, events) = ChannelSink::new(1024);
+    let out = out_dir("run-options");
+    let wrapped = Arc::new(AtomicUsize::new(0));
+    let count = wrapped.clone();
+    let options = mgx_core::team::RunOptions::default()
+        .output_dir(&out)
+        .sink(Arc::new(sink))
+        .wrap(Arc::new(move |run| {
+            count.fetch_add(1, Ordering::SeqCst);
+            run
+        }));
+    let run = team.start_with("Create a FastAPI /health endpoint with tests", options);
+    let report = run.report().await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(wrapped.load(Ordering::SeqCst), 1);
+    assert!(out.join("app/main.py").is_file());
+    let events: Vec<Event> = events.collect().await;
+    assert_eq!(events.first().unwrap().event_type, EventType::AnalysisStart);
+    assert_eq!(events.last().unwrap().event_type, EventType::Completion);
+    let _ = std::fs::remove_dir_all(&out);
 }
