@@ -17,14 +17,35 @@
 //! │   └── InvalidJsonError         (.line, .column)
 //! ├── MgxIOError                   (.path)
 //! ├── InvalidUtf8Error             (.offset, .line)
-//! └── PatchError
-//!     ├── MalformedPatchError      (.line)
-//!     ├── UnsafePathError          (.path, .violation)
-//!     ├── SymlinkEscapeError       (.path)
-//!     ├── BinaryPatchError         (.path)
-//!     ├── JournalError             (.path)
-//!     └── NoSuchBackupError        (.run)
+//! ├── PatchError
+//! │   ├── MalformedPatchError      (.line)
+//! │   ├── UnsafePathError          (.path, .violation)
+//! │   ├── SymlinkEscapeError       (.path)
+//! │   ├── BinaryPatchError         (.path)
+//! │   ├── JournalError             (.path)
+//! │   ├── NoSuchBackupError        (.run)
+//! │   └── ApplyError               writing a run's result failed; nothing was half-written
+//! ├── ProviderError                a provider failed (`__cause__`: a Python provider's exception)
+//! │   ├── ProviderStatusError      (.status, .retryable, .attempts)
+//! │   ├── RateLimitError           (.retry_after, .attempts)
+//! │   ├── ProviderTimeoutError     (.stage, .attempts)
+//! │   ├── ProviderConnectionError  (.attempts)
+//! │   ├── MalformedResponseError
+//! │   ├── IncompleteStreamError    (.chunks)
+//! │   └── ScriptedError
+//! ├── CassetteError                (.path)
+//! │   └── CassetteMissError        (.path, .key, .request)
+//! ├── ConfigError
+//! ├── CacheError
+//! ├── BudgetExceededError
+//! ├── UnreadableOutputError        (.what)
+//! ├── ValidationError              (.attempts, .summary)
+//! ├── RejectedError                the plan or change set was rejected (.reason)
+//! ├── CancelledError
+//! └── ApprovalTimeoutError         (.seconds)
 //! ```
+//!
+//! A run's own failure (`Error::Task`) raises `TaskError`; `Error::Io` raises `MgxIOError`.
 //!
 //! Every instance has `.code`, the core's stable error code (`unknown_stack` …).
 
@@ -159,6 +180,258 @@ create_exception!(
     "No backup run with this id."
 );
 
+create_exception!(
+    mgx,
+    ApplyError,
+    PatchError,
+    "Writing a run's result failed; nothing was half-written."
+);
+create_exception!(
+    mgx,
+    ProviderError,
+    MgxError,
+    "A model provider failed; a Python provider's own exception is the `__cause__`."
+);
+create_exception!(
+    mgx,
+    ProviderStatusError,
+    ProviderError,
+    "The server answered an error status (after retries when retryable)."
+);
+create_exception!(
+    mgx,
+    RateLimitError,
+    ProviderError,
+    "The server kept answering 429; `.retry_after` is its last requested wait in seconds."
+);
+create_exception!(
+    mgx,
+    ProviderTimeoutError,
+    ProviderError,
+    "A time limit of a provider call ran out; `.stage` says which."
+);
+create_exception!(
+    mgx,
+    ProviderConnectionError,
+    ProviderError,
+    "The connection to the server failed or was reset."
+);
+create_exception!(
+    mgx,
+    MalformedResponseError,
+    ProviderError,
+    "The server's answer is not what an OpenAI-compatible server sends."
+);
+create_exception!(
+    mgx,
+    IncompleteStreamError,
+    ProviderError,
+    "A stream ended without [DONE] or a finish reason."
+);
+create_exception!(
+    mgx,
+    ScriptedError,
+    ProviderError,
+    "A scripted provider has no answer left."
+);
+create_exception!(
+    mgx,
+    CassetteError,
+    MgxError,
+    "A cassette file cannot be read or written."
+);
+create_exception!(
+    mgx,
+    CassetteMissError,
+    CassetteError,
+    "Strict replay met a call the cassette has not recorded."
+);
+create_exception!(
+    mgx,
+    ConfigError,
+    MgxError,
+    "A configuration value is missing or invalid."
+);
+create_exception!(mgx, CacheError, MgxError, "A cache backend failed.");
+create_exception!(
+    mgx,
+    BudgetExceededError,
+    MgxError,
+    "A call would have passed the run's budget; the run stopped instead."
+);
+create_exception!(
+    mgx,
+    UnreadableOutputError,
+    MgxError,
+    "A model's answer could not be read in the shape asked for, even when asked again."
+);
+create_exception!(
+    mgx,
+    ValidationError,
+    MgxError,
+    "Generated output kept failing validation after the allowed revisions."
+);
+create_exception!(
+    mgx,
+    RejectedError,
+    MgxError,
+    "The plan or the change set was rejected; nothing was written."
+);
+create_exception!(
+    mgx,
+    CancelledError,
+    MgxError,
+    "The run was cancelled; nothing was written."
+);
+create_exception!(
+    mgx,
+    ApprovalTimeoutError,
+    MgxError,
+    "Nobody approved or rejected in time."
+);
+
+/// The Python exception a Python provider raised, kept inside a core error so that it comes
+/// back to the caller as the `__cause__` of the `ProviderError`, traceback and all.
+#[derive(Debug)]
+pub(crate) struct PyCause(pub(crate) PyErr);
+
+impl std::fmt::Display for PyCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for PyCause {}
+
+/// A core error carrying a Python exception raised by Python code the core called.
+pub(crate) fn from_python(err: PyErr) -> mgx_core::Error {
+    let message = Python::attach(|py| {
+        let kind = err
+            .get_type(py)
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "Exception".into());
+        format!("{kind}: {}", err.value(py))
+    });
+    mgx_core::Error::Provider {
+        message,
+        cause: Some(std::sync::Arc::new(PyCause(err))),
+    }
+}
+
+/// Map a core error to its Python exception, with its fields as attributes; a Python
+/// provider's exception becomes the `__cause__`.
+pub(crate) fn core_err(err: &mgx_core::Error) -> PyErr {
+    use mgx_core::Error as E;
+    let message = err.to_string();
+    let code = err.code();
+    Python::attach(|py| {
+        let (pyerr, attrs): (PyErr, Vec<Attr>) = match err {
+            E::Status {
+                status,
+                retryable,
+                attempts,
+                ..
+            } => (
+                ProviderStatusError::new_err(message),
+                vec![
+                    ("status", status.into_py_any(py)),
+                    ("retryable", retryable.into_py_any(py)),
+                    ("attempts", attempts.into_py_any(py)),
+                ],
+            ),
+            E::RateLimited {
+                retry_after,
+                attempts,
+                ..
+            } => (
+                RateLimitError::new_err(message),
+                vec![
+                    (
+                        "retry_after",
+                        retry_after.map(|d| d.as_secs_f64()).into_py_any(py),
+                    ),
+                    ("attempts", attempts.into_py_any(py)),
+                ],
+            ),
+            E::Timeout { stage, attempts } => (
+                ProviderTimeoutError::new_err(message),
+                vec![
+                    ("stage", stage.to_string().into_py_any(py)),
+                    ("attempts", attempts.into_py_any(py)),
+                ],
+            ),
+            E::Connection { attempts, .. } => (
+                ProviderConnectionError::new_err(message),
+                vec![("attempts", attempts.into_py_any(py))],
+            ),
+            E::MalformedResponse { .. } => (MalformedResponseError::new_err(message), vec![]),
+            E::IncompleteStream { chunks } => (
+                IncompleteStreamError::new_err(message),
+                vec![("chunks", chunks.into_py_any(py))],
+            ),
+            E::Config { .. } => (ConfigError::new_err(message), vec![]),
+            E::CassetteMiss { path, key, request } => (
+                CassetteMissError::new_err(message),
+                vec![
+                    ("path", path.display().to_string().into_py_any(py)),
+                    ("key", key.into_py_any(py)),
+                    ("request", request.into_py_any(py)),
+                ],
+            ),
+            E::Cassette { path, .. } => (
+                CassetteError::new_err(message),
+                vec![("path", path.display().to_string().into_py_any(py))],
+            ),
+            E::Scripted { .. } => (ScriptedError::new_err(message), vec![]),
+            E::Provider { .. } => (ProviderError::new_err(message), vec![]),
+            E::Cache { .. } => (CacheError::new_err(message), vec![]),
+            E::BudgetExceeded { .. } => (BudgetExceededError::new_err(message), vec![]),
+            E::Unreadable { what, .. } => (
+                UnreadableOutputError::new_err(message),
+                vec![("what", what.into_py_any(py))],
+            ),
+            E::Invalid { attempts, summary } => (
+                ValidationError::new_err(message),
+                vec![
+                    ("attempts", attempts.into_py_any(py)),
+                    ("summary", summary.into_py_any(py)),
+                ],
+            ),
+            E::Task { .. } => (TaskError::new_err(message), vec![]),
+            E::Cancelled => (CancelledError::new_err(message), vec![]),
+            E::ApprovalTimeout { seconds } => (
+                ApprovalTimeoutError::new_err(message),
+                vec![("seconds", seconds.into_py_any(py))],
+            ),
+            E::Apply { .. } => (ApplyError::new_err(message), vec![]),
+            E::Io { path, .. } => (
+                MgxIOError::new_err(message),
+                vec![("path", path.display().to_string().into_py_any(py))],
+            ),
+            // The core enum is non-exhaustive: a kind added later still reaches Python as MgxError.
+            _ => (MgxError::new_err(message), vec![]),
+        };
+        if let Some(cause) = err.cause().and_then(|c| c.downcast_ref::<PyCause>()) {
+            pyerr.set_cause(py, Some(cause.0.clone_ref(py)));
+        }
+        with_attrs(py, pyerr, code, attrs)
+    })
+}
+
+/// A rejected run's exception: `RejectedError` with the reason.
+pub(crate) fn rejected(reason: Option<&str>) -> PyErr {
+    let reason = reason.unwrap_or("rejected");
+    Python::attach(|py| {
+        with_attrs(
+            py,
+            RejectedError::new_err(reason.to_string()),
+            "rejected",
+            vec![("reason", reason.into_py_any(py))],
+        )
+    })
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("MgxError", py.get_type::<MgxError>())?;
@@ -190,6 +463,43 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BinaryPatchError", py.get_type::<BinaryPatchError>())?;
     m.add("JournalError", py.get_type::<JournalError>())?;
     m.add("NoSuchBackupError", py.get_type::<NoSuchBackupError>())?;
+    m.add("ApplyError", py.get_type::<ApplyError>())?;
+    m.add("ProviderError", py.get_type::<ProviderError>())?;
+    m.add("ProviderStatusError", py.get_type::<ProviderStatusError>())?;
+    m.add("RateLimitError", py.get_type::<RateLimitError>())?;
+    m.add(
+        "ProviderTimeoutError",
+        py.get_type::<ProviderTimeoutError>(),
+    )?;
+    m.add(
+        "ProviderConnectionError",
+        py.get_type::<ProviderConnectionError>(),
+    )?;
+    m.add(
+        "MalformedResponseError",
+        py.get_type::<MalformedResponseError>(),
+    )?;
+    m.add(
+        "IncompleteStreamError",
+        py.get_type::<IncompleteStreamError>(),
+    )?;
+    m.add("ScriptedError", py.get_type::<ScriptedError>())?;
+    m.add("CassetteError", py.get_type::<CassetteError>())?;
+    m.add("CassetteMissError", py.get_type::<CassetteMissError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("CacheError", py.get_type::<CacheError>())?;
+    m.add("BudgetExceededError", py.get_type::<BudgetExceededError>())?;
+    m.add(
+        "UnreadableOutputError",
+        py.get_type::<UnreadableOutputError>(),
+    )?;
+    m.add("ValidationError", py.get_type::<ValidationError>())?;
+    m.add("RejectedError", py.get_type::<RejectedError>())?;
+    m.add("CancelledError", py.get_type::<CancelledError>())?;
+    m.add(
+        "ApprovalTimeoutError",
+        py.get_type::<ApprovalTimeoutError>(),
+    )?;
     Ok(())
 }
 
@@ -353,4 +663,194 @@ pub(crate) fn patch_err(err: mgx_core::patch::Error) -> PyErr {
         };
         with_attrs(py, pyerr, code, attrs)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use mgx_core::Error as E;
+    use pyo3::prelude::*;
+
+    use super::*;
+
+    /// Every kind of core error reaches Python as its own class, with `.code` and its fields.
+    #[test]
+    fn every_core_error_kind_maps_to_its_class() {
+        let cases: Vec<(E, &str, &[&str])> = vec![
+            (
+                E::Status {
+                    status: 503,
+                    message: "down".into(),
+                    retryable: true,
+                    attempts: 3,
+                },
+                "ProviderStatusError",
+                &["status", "retryable", "attempts"],
+            ),
+            (
+                E::RateLimited {
+                    message: "slow down".into(),
+                    retry_after: Some(Duration::from_secs(2)),
+                    attempts: 4,
+                },
+                "RateLimitError",
+                &["retry_after", "attempts"],
+            ),
+            (
+                E::Timeout {
+                    stage: mgx_core::TimeoutStage::Request,
+                    attempts: 1,
+                },
+                "ProviderTimeoutError",
+                &["stage", "attempts"],
+            ),
+            (
+                E::Connection {
+                    message: "refused".into(),
+                    attempts: 2,
+                },
+                "ProviderConnectionError",
+                &["attempts"],
+            ),
+            (
+                E::MalformedResponse {
+                    message: "not JSON".into(),
+                },
+                "MalformedResponseError",
+                &[],
+            ),
+            (
+                E::IncompleteStream { chunks: 7 },
+                "IncompleteStreamError",
+                &["chunks"],
+            ),
+            (
+                E::Config {
+                    message: "no model".into(),
+                },
+                "ConfigError",
+                &[],
+            ),
+            (
+                E::CassetteMiss {
+                    path: PathBuf::from("c.jsonl"),
+                    key: "ab".into(),
+                    request: "gpt: hi".into(),
+                },
+                "CassetteMissError",
+                &["path", "key", "request"],
+            ),
+            (
+                E::Cassette {
+                    path: PathBuf::from("c.jsonl"),
+                    message: "line 3".into(),
+                },
+                "CassetteError",
+                &["path"],
+            ),
+            (
+                E::Scripted {
+                    message: "no answer left".into(),
+                },
+                "ScriptedError",
+                &[],
+            ),
+            (E::provider("crashed"), "ProviderError", &[]),
+            (
+                E::Cache {
+                    message: "down".into(),
+                },
+                "CacheError",
+                &[],
+            ),
+            (
+                E::BudgetExceeded {
+                    message: "over".into(),
+                },
+                "BudgetExceededError",
+                &[],
+            ),
+            (
+                E::Unreadable {
+                    what: "plan".into(),
+                    message: "no JSON".into(),
+                },
+                "UnreadableOutputError",
+                &["what"],
+            ),
+            (
+                E::Invalid {
+                    attempts: 3,
+                    summary: "2 errors".into(),
+                },
+                "ValidationError",
+                &["attempts", "summary"],
+            ),
+            (
+                E::Task {
+                    message: "empty".into(),
+                },
+                "TaskError",
+                &[],
+            ),
+            (E::Cancelled, "CancelledError", &[]),
+            (
+                E::ApprovalTimeout { seconds: 300 },
+                "ApprovalTimeoutError",
+                &["seconds"],
+            ),
+            (
+                E::Apply {
+                    message: "disk full".into(),
+                },
+                "ApplyError",
+                &[],
+            ),
+            (
+                E::Io {
+                    path: PathBuf::from("x"),
+                    message: "denied".into(),
+                },
+                "MgxIOError",
+                &["path"],
+            ),
+        ];
+        Python::initialize();
+        Python::attach(|py| {
+            for (error, class, fields) in cases {
+                let raised = core_err(&error);
+                let value = raised.value(py);
+                assert_eq!(
+                    value.get_type().name().unwrap().to_string(),
+                    class,
+                    "{error:?}"
+                );
+                assert!(value.is_instance_of::<MgxError>());
+                let code: String = value.getattr("code").unwrap().extract().unwrap();
+                assert_eq!(code, error.code());
+                for field in fields {
+                    assert!(value.hasattr(*field).unwrap(), "{class}.{field}");
+                }
+            }
+        });
+    }
+
+    /// A Python provider's exception comes back as the `__cause__`, the very same object.
+    #[test]
+    fn a_python_exception_is_the_cause() {
+        Python::initialize();
+        Python::attach(|py| {
+            let original = pyo3::exceptions::PyKeyError::new_err("boom");
+            let original_value = original.value(py).clone();
+            let core = from_python(original);
+            assert_eq!(core.code(), "provider");
+            assert!(core.to_string().contains("KeyError"));
+            let raised = core_err(&core);
+            let cause = raised.cause(py).expect("a cause");
+            assert!(cause.value(py).is(&original_value));
+            assert!(raised.value(py).is_instance_of::<ProviderError>());
+        });
+    }
 }

@@ -3,11 +3,14 @@
 
 use pyo3::prelude::*;
 
+mod caches;
 mod convert;
 mod error;
 mod guardrails;
 mod patch;
+mod providers;
 mod stacks;
+mod team;
 
 /// The native part of the `mgx` Python package.
 #[pymodule]
@@ -17,5 +20,8 @@ fn _mgx(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stacks::register(m)?;
     guardrails::register(m)?;
     patch::register(m)?;
+    providers::register(m)?;
+    caches::register(m)?;
+    team::register(m)?;
     Ok(())
 }

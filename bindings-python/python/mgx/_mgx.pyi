@@ -1,7 +1,22 @@
 """Type stubs of the native module ``mgx._mgx`` (re-exported by ``mgx``)."""
 
 from os import PathLike
-from typing import Any, Dict, List, Literal, Optional, Sequence, TypedDict, Union
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Dict,
+    Generator,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    TypedDict,
+    Union,
+)
 
 __version__: str
 CONFIDENT: float
@@ -341,3 +356,277 @@ class JournalError(PatchError):
 
 class NoSuchBackupError(PatchError):
     run: str
+
+class ApplyError(PatchError): ...
+
+class ProviderError(MgxError): ...
+
+class ProviderStatusError(ProviderError):
+    status: int
+    retryable: bool
+    attempts: int
+
+class RateLimitError(ProviderError):
+    retry_after: Optional[float]
+    attempts: int
+
+class ProviderTimeoutError(ProviderError):
+    stage: str
+    attempts: int
+
+class ProviderConnectionError(ProviderError):
+    attempts: int
+
+class MalformedResponseError(ProviderError): ...
+
+class IncompleteStreamError(ProviderError):
+    chunks: int
+
+class ScriptedError(ProviderError): ...
+
+class CassetteError(MgxError):
+    path: str
+
+class CassetteMissError(CassetteError):
+    key: str
+    request: str
+
+class ConfigError(MgxError): ...
+class CacheError(MgxError): ...
+class BudgetExceededError(MgxError): ...
+
+class UnreadableOutputError(MgxError):
+    what: str
+
+class ValidationError(MgxError):
+    attempts: int
+    summary: str
+
+class RejectedError(MgxError):
+    reason: str
+
+class CancelledError(MgxError): ...
+
+class ApprovalTimeoutError(MgxError):
+    seconds: int
+
+# --- providers -------------------------------------------------------------------------------
+
+class ChatMessageDict(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+class UsageDict(TypedDict):
+    prompt_tokens: int
+    completion_tokens: int
+
+class ChatResponseDict(TypedDict):
+    content: str
+    finish_reason: Optional[str]
+    usage: Optional[UsageDict]
+    model: Optional[str]
+    attempts: int
+    cached: bool
+
+class CompletesChat(Protocol):
+    """Any object with this method is a provider (``async def`` works too). It answers with a
+    ``str``, a dict with ``content`` (and optional ``usage``, ``model``, ``finish_reason``), or an
+    OpenAI-SDK chat completion."""
+
+    def complete(self, messages: List[ChatMessageDict], **params: Any) -> Any: ...
+
+class Provider:
+    @property
+    def id(self) -> str: ...
+    def complete(self, messages: Sequence[Mapping[str, str]], **params: Any) -> Awaitable[ChatResponseDict]: ...
+
+class Offline(Provider):
+    def __init__(self) -> None: ...
+
+class Scripted(Provider):
+    def __init__(self, answers: Sequence[str], model: str = "scripted") -> None: ...
+    @property
+    def calls(self) -> List[Dict[str, Any]]: ...
+
+class OpenAICompatible(Provider):
+    def __init__(
+        self,
+        model: Optional[str] = None,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        max_attempts: Optional[int] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        requests_per_minute: Optional[int] = None,
+        tokens_per_minute: Optional[int] = None,
+        max_concurrent: Optional[int] = None,
+    ) -> None: ...
+
+CassetteMode = Literal["record", "replay", "replay_strict", "record_missing"]
+
+class Cassette(Provider):
+    def __init__(
+        self,
+        path: Union[str, "PathLike[str]"],
+        mode: CassetteMode = "replay",
+        provider: Optional[Union[Provider, CompletesChat]] = None,
+        model: Optional[str] = None,
+    ) -> None: ...
+
+# --- caches ----------------------------------------------------------------------------------
+
+class CacheStatsDict(TypedDict):
+    hits: int
+    misses: int
+    sets: int
+    evictions: int
+    expirations: int
+    errors: int
+
+class Cache:
+    def stats(self) -> CacheStatsDict: ...
+    def clear(self) -> Awaitable[None]: ...
+
+class MemoryCache(Cache):
+    def __init__(self, capacity: int = 1024, ttl: float = 3600.0) -> None: ...
+
+class RedisCache(Cache):
+    def __init__(self, url: str, prefix: str = "mgx", ttl: float = 86400.0) -> None: ...
+
+# --- the team --------------------------------------------------------------------------------
+
+EventType = Literal[
+    "analysis_start", "plan_ready", "approval_required", "approved", "rejected", "progress",
+    "validation_passed", "validation_failed", "revision_round", "llm_call", "files_written",
+    "patch_applied", "patch_failed", "completion", "failure", "cancelled", "budget_exceeded",
+    "warning",
+]
+
+class EventDict(TypedDict):
+    event_type: str
+    timestamp: str
+    task_id: str
+    run_id: str
+    seq: int
+    message: str
+    data: Dict[str, Any]
+
+class MessageDict(TypedDict):
+    kind: str
+    from_: str
+    content: str
+    data: Dict[str, Any]
+
+class ReviewDict(TypedDict):
+    task: str
+    code: str
+    tests: str
+
+class VerdictDict(TypedDict):
+    verdict: Literal["approved", "changes_required"]
+    findings: List[str]
+
+ApprovalAnswer = Union[bool, None, Dict[str, Any]]
+
+class Team:
+    def __init__(
+        self,
+        *,
+        provider: Optional[Union[Provider, CompletesChat]] = None,
+        role_providers: Optional[Mapping[str, Union[Provider, CompletesChat]]] = None,
+        cache: Optional[Cache] = None,
+        on_event: Optional[Callable[[EventDict], Any]] = None,
+        stack: Optional[str] = None,
+        constraints: Sequence[str] = (),
+        strict: bool = False,
+        output_dir: Optional[Union[str, "PathLike[str]"]] = None,
+        project: Optional[Union[str, "PathLike[str]"]] = None,
+        max_rounds: Optional[int] = None,
+        max_revision_rounds: Optional[int] = None,
+        max_validation_retries: Optional[int] = None,
+        budget_usd: Optional[float] = None,
+        budget_tokens: Optional[int] = None,
+        prices: Optional[Mapping[str, Mapping[str, float]]] = None,
+        budget_by_complexity: Optional[float] = None,
+        approval: Union[Literal["auto", "manual"], Callable[[Dict[str, Any]], ApprovalAnswer], None] = None,
+        approval_timeout: float = 300.0,
+        human_reviewer: Optional[Callable[[ReviewDict], Union[bool, VerdictDict]]] = None,
+        max_tokens: Optional[int] = None,
+        dry_run: bool = False,
+        fsync: bool = True,
+        run_dir: Optional[Union[str, "PathLike[str]"]] = None,
+        max_concurrent_runs: Optional[int] = None,
+        prompts: Optional[Mapping[str, str]] = None,
+    ) -> None: ...
+    def run(self, task: str, *, output_dir: Optional[Union[str, "PathLike[str]"]] = None) -> Awaitable[RunReport]: ...
+    def run_sync(self, task: str, *, output_dir: Optional[Union[str, "PathLike[str]"]] = None) -> RunReport: ...
+    def start(self, task: str, *, output_dir: Optional[Union[str, "PathLike[str]"]] = None) -> Run: ...
+    def resume(self, run_dir: Union[str, "PathLike[str]"]) -> Awaitable[RunReport]: ...
+
+class Run:
+    def plan(self) -> Awaitable[Optional[Dict[str, Any]]]: ...
+    def change_set(self) -> Awaitable[Optional[Dict[str, Any]]]: ...
+    def approve(self, feedback: Optional[str] = None) -> None: ...
+    def reject(self, reason: str = "rejected") -> None: ...
+    def cancel(self) -> None: ...
+    @property
+    def done(self) -> bool: ...
+    def report(self) -> Awaitable[RunReport]: ...
+    def events(self) -> EventStream: ...
+    def __await__(self) -> Generator[Any, None, RunReport]: ...
+
+class EventStream:
+    def __aiter__(self) -> AsyncIterator[EventDict]: ...
+    def __anext__(self) -> Awaitable[EventDict]: ...
+
+class RunReport:
+    @property
+    def status(self) -> Literal["completed", "rejected", "budget_exceeded", "failed", "cancelled"]: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def error_code(self) -> Optional[str]: ...
+    @property
+    def stack(self) -> Optional[str]: ...
+    @property
+    def stack_confidence(self) -> float: ...
+    @property
+    def providers(self) -> List[str]: ...
+    @property
+    def analysis(self) -> Optional[Dict[str, Any]]: ...
+    @property
+    def plan(self) -> List[str]: ...
+    @property
+    def files(self) -> List[str]: ...
+    @property
+    def tests(self) -> List[str]: ...
+    @property
+    def review(self) -> Optional[VerdictDict]: ...
+    @property
+    def validations(self) -> List[Dict[str, Any]]: ...
+    @property
+    def revision_rounds(self) -> int: ...
+    @property
+    def llm_calls(self) -> int: ...
+    @property
+    def cache_hits(self) -> int: ...
+    @property
+    def tokens_in(self) -> Optional[int]: ...
+    @property
+    def tokens_out(self) -> Optional[int]: ...
+    @property
+    def cost_usd(self) -> Optional[float]: ...
+    @property
+    def phase_ms(self) -> Dict[str, int]: ...
+    @property
+    def output_dir(self) -> Optional[str]: ...
+    @property
+    def run_dir(self) -> Optional[str]: ...
+    def raise_for_status(self) -> None: ...
+    def to_dict(self) -> Dict[str, Any]: ...

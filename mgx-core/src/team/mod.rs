@@ -674,7 +674,13 @@ impl Team {
     /// twice), and an interrupted write is first recovered. The report is a new run's, with
     /// the journal extended.
     pub async fn resume(&self, run_dir: &std::path::Path) -> RunReport {
-        run::resume(self.inner.clone(), run_dir).await
+        run::resume(self.inner.clone(), run_dir, &[]).await
+    }
+
+    /// [`Team::resume`] with the run's own event sinks (the output directory is the
+    /// journal's, and the future runs in place: `output_dir` and `wrap` are not used).
+    pub async fn resume_with(&self, run_dir: &std::path::Path, options: RunOptions) -> RunReport {
+        run::resume(self.inner.clone(), run_dir, &options.sinks).await
     }
 
     /// Start a task on the tokio runtime and return its handle: wait for the plan, approve or

@@ -520,7 +520,11 @@ struct Journal {
     run_id: String,
 }
 
-pub(super) async fn resume(team: Arc<TeamInner>, run_dir: &std::path::Path) -> RunReport {
+pub(super) async fn resume(
+    team: Arc<TeamInner>,
+    run_dir: &std::path::Path,
+    run_sinks: &[Arc<dyn EventSink>],
+) -> RunReport {
     let journal: std::result::Result<Journal, String> =
         std::fs::read_to_string(run_dir.join("run.json"))
             .map_err(|e| e.to_string())
@@ -553,7 +557,7 @@ pub(super) async fn resume(team: Arc<TeamInner>, run_dir: &std::path::Path) -> R
         &journal.output_dir,
         Control::new(),
         Some(run_dir.to_path_buf()),
-        &[],
+        run_sinks,
     )
     .await
 }

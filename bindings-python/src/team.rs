@@ -1,0 +1,791 @@
+//! The team runtime for Python: `Team` (keyword arguments), `Run` (a started run's handle),
+//! `RunReport`, and the event stream of a run.
+//!
+//! Runs execute on the core's tokio runtime. A run started from async code carries that
+//! code's event loop, so `async def` providers and event callbacks run on it; `run_sync`
+//! runs an event loop of its own for them.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyString};
+use pyo3_async_runtimes::TaskLocals;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use mgx_core::budget::Budget;
+use mgx_core::cost::PriceTable;
+use mgx_core::events::{Event, EventSink};
+use mgx_core::team::{
+    Approval, ApprovalPolicy, HumanReview, Message, ReviewVerdict, RunHandle, RunOptions,
+    RunReport, RunStatus, Team,
+};
+
+use crate::caches::PyCache;
+use crate::convert::{from_py, to_py, type_name, value_to_py};
+use crate::error::{MgxError, core_err, rejected};
+use crate::providers::provider_from;
+
+/// A team of agent roles — team leader, engineer, tester, reviewer — that turns a task into
+/// code and tests. Every argument is a keyword; all are optional. Cheap to share: one team
+/// runs many tasks at once.
+#[pyclass(name = "Team", module = "mgx", frozen)]
+pub(crate) struct PyTeam {
+    team: Team,
+    on_event: Option<Arc<Py<PyAny>>>,
+}
+
+#[pymethods]
+impl PyTeam {
+    #[new]
+    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None))]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments of one Python constructor
+    fn new(
+        provider: Option<&Bound<'_, PyAny>>,
+        role_providers: Option<&Bound<'_, PyDict>>,
+        cache: Option<&Bound<'_, PyCache>>,
+        on_event: Option<&Bound<'_, PyAny>>,
+        stack: Option<&str>,
+        constraints: Vec<String>,
+        strict: bool,
+        output_dir: Option<PathBuf>,
+        project: Option<PathBuf>,
+        max_rounds: Option<usize>,
+        max_revision_rounds: Option<usize>,
+        max_validation_retries: Option<usize>,
+        budget_usd: Option<f64>,
+        budget_tokens: Option<u64>,
+        prices: Option<&Bound<'_, PyDict>>,
+        budget_by_complexity: Option<f64>,
+        approval: Option<&Bound<'_, PyAny>>,
+        approval_timeout: f64,
+        human_reviewer: Option<&Bound<'_, PyAny>>,
+        max_tokens: Option<u32>,
+        dry_run: bool,
+        fsync: bool,
+        run_dir: Option<PathBuf>,
+        max_concurrent_runs: Option<usize>,
+        prompts: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let mut b = Team::builder().strict(strict).dry_run(dry_run).fsync(fsync);
+        if let Some(p) = provider {
+            b = b.provider(provider_from(p)?);
+        }
+        if let Some(roles) = role_providers {
+            for (role, p) in roles.iter() {
+                let role: String = role.extract()?;
+                b = b.role_provider(&role, provider_from(&p)?);
+            }
+        }
+        if let Some(c) = cache {
+            b = b.cache(c.get().inner.clone());
+        }
+        if let Some(s) = stack {
+            b = b.stack(s);
+        }
+        for c in &constraints {
+            b = b.constraint(c);
+        }
+        if let Some(d) = output_dir {
+            b = b.output_dir(d);
+        }
+        if let Some(d) = project {
+            b = b.project(d);
+        }
+        if let Some(n) = max_rounds {
+            b = b.max_rounds(n);
+        }
+        if let Some(n) = max_revision_rounds {
+            b = b.max_revision_rounds(n);
+        }
+        if let Some(n) = max_validation_retries {
+            b = b.max_validation_retries(n);
+        }
+        let prices = match prices {
+            Some(p) => PriceTable::from_json(&from_py(p.as_any())?.to_string())
+                .map_err(|e| core_err(&e))?,
+            None => PriceTable::new(),
+        };
+        if let Some(multiplier) = budget_by_complexity {
+            b = b.budget_by_complexity(multiplier, prices.clone());
+        }
+        if budget_usd.is_some() || budget_tokens.is_some() {
+            let budget = Budget {
+                max_usd: budget_usd,
+                max_tokens: budget_tokens,
+            };
+            b = b.budget(budget, prices);
+        }
+        b = b.approval(approval_policy(approval, approval_timeout)?);
+        if let Some(h) = human_reviewer {
+            b = b.human_reviewer(human_reviewer_from(h)?);
+        }
+        if let Some(n) = max_tokens {
+            b = b.max_tokens(n);
+        }
+        if let Some(d) = run_dir {
+            b = b.run_dir(d);
+        }
+        if let Some(n) = max_concurrent_runs {
+            b = b.max_concurrent_runs(n);
+        }
+        if let Some(prompts) = prompts {
+            for (action, template) in prompts.iter() {
+                b = b.prompt(&action.extract::<String>()?, &template.extract::<String>()?);
+            }
+        }
+        let on_event = match on_event {
+            Some(cb) if !cb.is_callable() => {
+                return Err(PyTypeError::new_err("on_event must be callable"));
+            }
+            Some(cb) => Some(Arc::new(cb.clone().unbind())),
+            None => None,
+        };
+        let team = b.build().map_err(|e| core_err(&e))?;
+        Ok(PyTeam { team, on_event })
+    }
+
+    /// Run `task` (text, or the JSON task contract) to its end; awaitable, gives the
+    /// `RunReport` (failures included: see `report.raise_for_status()`). Cancelling the
+    /// awaiting task cancels the run.
+    #[pyo3(signature = (task, *, output_dir = None))]
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        task: String,
+        output_dir: Option<PathBuf>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+        let started = self.start_run(&task, output_dir, Some(locals.clone()), false);
+        pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, started.finish())
+    }
+
+    /// `run` for scripts: blocks until the run ends (an event loop of its own serves async
+    /// providers and callbacks). Not from inside a running event loop: `await team.run()`.
+    #[pyo3(signature = (task, *, output_dir = None))]
+    fn run_sync(
+        &self,
+        py: Python<'_>,
+        task: String,
+        output_dir: Option<PathBuf>,
+    ) -> PyResult<PyRunReport> {
+        let event_loop = py.import("asyncio")?.call_method0("new_event_loop")?;
+        let team = PyTeam {
+            team: self.team.clone(),
+            on_event: self.on_event.clone(),
+        };
+        let result =
+            pyo3_async_runtimes::tokio::run_until_complete(event_loop.clone(), async move {
+                let locals = Python::attach(pyo3_async_runtimes::tokio::get_current_locals)?;
+                team.start_run(&task, output_dir, Some(locals), false)
+                    .finish()
+                    .await
+            });
+        event_loop.call_method0("close")?;
+        result
+    }
+
+    /// Start `task` and return its `Run` at once: await its plan, approve or reject it,
+    /// iterate its events, cancel it, await its report.
+    #[pyo3(signature = (task, *, output_dir = None))]
+    fn start(&self, py: Python<'_>, task: String, output_dir: Option<PathBuf>) -> PyRun {
+        let locals = pyo3_async_runtimes::tokio::get_current_locals(py).ok();
+        let started = self.start_run(&task, output_dir, locals, true);
+        PyRun {
+            handle: started.handle,
+            events: started
+                .events
+                .map(|rx| Arc::new(tokio::sync::Mutex::new(rx))),
+            delivery: Arc::new(Mutex::new(started.delivery)),
+        }
+    }
+
+    /// Continue a run journaled under `run_dir=` (awaitable `RunReport`): nothing the journal
+    /// has is paid for twice.
+    fn resume<'py>(&self, py: Python<'py>, run_dir: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+        let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+        let team = self.team.clone();
+        let (options, delivery) = self.event_options(Some(&locals));
+        pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, async move {
+            let report = team.resume_with(&run_dir, options).await;
+            if let Some(d) = delivery {
+                let _ = d.await;
+            }
+            Ok(PyRunReport::new(report))
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.team)
+    }
+}
+
+/// What starting a run gives: its handle, its event queue, the task delivering `on_event`.
+struct Started {
+    handle: Arc<RunHandle>,
+    events: Option<UnboundedReceiver<Event>>,
+    delivery: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Started {
+    /// Await the report (cancelling the run if this future is dropped first) and the delivery
+    /// of every event to `on_event`.
+    async fn finish(self) -> PyResult<PyRunReport> {
+        let guard = CancelOnDrop(Some(self.handle.clone()));
+        let report = self.handle.report().await;
+        drop(guard.disarm());
+        if let Some(d) = self.delivery {
+            let _ = d.await;
+        }
+        Ok(PyRunReport::new(report))
+    }
+}
+
+/// Cancels the run when dropped armed: an awaiting Python task that is cancelled cancels its run.
+struct CancelOnDrop(Option<Arc<RunHandle>>);
+
+impl CancelOnDrop {
+    fn disarm(mut self) -> Option<Arc<RunHandle>> {
+        self.0.take()
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.cancel();
+        }
+    }
+}
+
+impl PyTeam {
+    /// The run's options for events: `on_event`'s sink and the task delivering to it.
+    fn event_options(
+        &self,
+        locals: Option<&TaskLocals>,
+    ) -> (RunOptions, Option<tokio::task::JoinHandle<()>>) {
+        let mut options = RunOptions::default();
+        let mut delivery = None;
+        if let Some(callback) = &self.on_event {
+            let (tx, rx) = unbounded_channel();
+            options = options.sink(Arc::new(Forward(tx)));
+            let callback = callback.clone();
+            let locals = locals.cloned();
+            delivery = Some(
+                pyo3_async_runtimes::tokio::get_runtime().spawn(deliver(rx, callback, locals)),
+            );
+        }
+        (options, delivery)
+    }
+
+    fn start_run(
+        &self,
+        task: &str,
+        output_dir: Option<PathBuf>,
+        locals: Option<TaskLocals>,
+        queue: bool,
+    ) -> Started {
+        let (mut options, delivery) = self.event_options(locals.as_ref());
+        if let Some(dir) = output_dir {
+            options = options.output_dir(dir);
+        }
+        let mut events = None;
+        if queue {
+            let (tx, rx) = unbounded_channel();
+            options = options.sink(Arc::new(Forward(tx)));
+            events = Some(rx);
+        }
+        if let Some(locals) = locals {
+            options = options.wrap(Arc::new(move |run| {
+                Box::pin(pyo3_async_runtimes::tokio::scope(locals.clone(), run))
+            }));
+        }
+        let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
+        let handle = Arc::new(self.team.start_with(task, options));
+        Started {
+            handle,
+            events,
+            delivery,
+        }
+    }
+}
+
+/// A sink that hands each event to a channel (never blocks).
+struct Forward(UnboundedSender<Event>);
+
+impl EventSink for Forward {
+    fn emit(&self, event: &Event) {
+        // The receiver is gone only when nobody wants the events any more.
+        let _ = self.0.send(event.clone());
+    }
+}
+
+/// Call `callback(event)` for each event, in order; a coroutine it returns is awaited on the
+/// run's event loop. What it raises is reported as unraisable (the run goes on).
+async fn deliver(
+    mut rx: UnboundedReceiver<Event>,
+    callback: Arc<Py<PyAny>>,
+    locals: Option<TaskLocals>,
+) {
+    while let Some(event) = rx.recv().await {
+        let pending = Python::attach(|py| {
+            let called = to_py(py, &event).and_then(|e| callback.bind(py).call1((e,)));
+            let awaited = called.and_then(|r| {
+                if !r.hasattr("__await__")? {
+                    return Ok(None);
+                }
+                let locals = locals.as_ref().ok_or_else(|| {
+                    PyTypeError::new_err(
+                        "an async on_event needs the run's event loop: start the run from async code",
+                    )
+                })?;
+                pyo3_async_runtimes::into_future_with_locals(locals, r).map(Some)
+            });
+            awaited.unwrap_or_else(|e| {
+                e.write_unraisable(py, Some(callback.bind(py)));
+                None
+            })
+        });
+        if let Some(pending) = pending
+            && let Err(e) = pending.await
+        {
+            Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
+        }
+    }
+}
+
+fn approval_policy(approval: Option<&Bound<'_, PyAny>>, timeout: f64) -> PyResult<ApprovalPolicy> {
+    let Some(approval) = approval else {
+        return Ok(ApprovalPolicy::Auto);
+    };
+    if let Ok(s) = approval.cast::<PyString>() {
+        return match s.extract::<String>()?.as_str() {
+            "auto" => Ok(ApprovalPolicy::Auto),
+            "manual" => Ok(ApprovalPolicy::Manual {
+                timeout: Duration::try_from_secs_f64(timeout).map_err(|_| {
+                    PyValueError::new_err("approval_timeout must be a number of seconds ≥ 0")
+                })?,
+            }),
+            other => Err(PyValueError::new_err(format!(
+                "approval is 'auto', 'manual' or a callable, not {other:?}"
+            ))),
+        };
+    }
+    let callback = sync_callable(approval, "approval")?;
+    Ok(ApprovalPolicy::Callback(Arc::new(
+        move |message: &Message| {
+            Python::attach(|py| {
+                let decided = to_py(py, message)
+                    .and_then(|m| callback.bind(py).call1((m,)))
+                    .and_then(|answer| approval_from(&answer));
+                decided.unwrap_or_else(|e| {
+                    let reason = format!("the approval callback raised {e}");
+                    e.write_unraisable(py, Some(callback.bind(py)));
+                    Approval::Reject { reason }
+                })
+            })
+        },
+    )))
+}
+
+/// `True`/`None` approve, `False` rejects; a dict says `approve` and the `feedback` or
+/// `reason`.
+fn approval_from(answer: &Bound<'_, PyAny>) -> PyResult<Approval> {
+    if answer.is_none() {
+        return Ok(Approval::Approve { feedback: None });
+    }
+    if let Ok(b) = answer.cast::<PyBool>() {
+        return Ok(if b.is_true() {
+            Approval::Approve { feedback: None }
+        } else {
+            Approval::Reject {
+                reason: "rejected by the approval callback".into(),
+            }
+        });
+    }
+    if let Ok(d) = answer.cast::<PyDict>() {
+        let approve = d
+            .get_item("approve")?
+            .ok_or_else(|| PyValueError::new_err("an approval dict needs 'approve'"))?
+            .is_truthy()?;
+        let text = |key: &str| -> PyResult<Option<String>> {
+            d.get_item(key)?.map(|v| v.extract()).transpose()
+        };
+        return Ok(if approve {
+            Approval::Approve {
+                feedback: text("feedback")?,
+            }
+        } else {
+            Approval::Reject {
+                reason: text("reason")?
+                    .unwrap_or_else(|| "rejected by the approval callback".into()),
+            }
+        });
+    }
+    Err(PyTypeError::new_err(format!(
+        "the approval callback answers True, False, None or a dict, not {}",
+        type_name(answer)
+    )))
+}
+
+fn human_reviewer_from(reviewer: &Bound<'_, PyAny>) -> PyResult<mgx_core::team::HumanReviewer> {
+    let callback = sync_callable(reviewer, "human_reviewer")?;
+    Ok(Arc::new(move |review: &HumanReview| {
+        Python::attach(|py| {
+            let verdict = to_py(py, review)
+                .and_then(|r| callback.bind(py).call1((r,)))
+                .and_then(|answer| verdict_from(&answer));
+            verdict.unwrap_or_else(|e| {
+                // Fails closed: a reviewer that could not answer did not approve.
+                let finding = format!("the human reviewer callback raised {e}");
+                e.write_unraisable(py, Some(callback.bind(py)));
+                ReviewVerdict {
+                    verdict: "changes_required".into(),
+                    findings: vec![finding],
+                }
+            })
+        })
+    }))
+}
+
+/// `True` approves, `False` asks for changes; a dict gives `verdict` and `findings`.
+fn verdict_from(answer: &Bound<'_, PyAny>) -> PyResult<ReviewVerdict> {
+    if let Ok(b) = answer.cast::<PyBool>() {
+        return Ok(ReviewVerdict {
+            verdict: if b.is_true() {
+                "approved"
+            } else {
+                "changes_required"
+            }
+            .into(),
+            findings: Vec::new(),
+        });
+    }
+    if answer.cast::<PyDict>().is_ok() {
+        return serde_json::from_value(from_py(answer)?)
+            .map_err(|e| PyValueError::new_err(format!("a review verdict: {e}")));
+    }
+    Err(PyTypeError::new_err(format!(
+        "the human reviewer answers True, False or a dict with 'verdict' and 'findings', not {}",
+        type_name(answer)
+    )))
+}
+
+/// A plain callable the core calls synchronously (an `async def` is refused: its decisions go
+/// through `approval='manual'` and `Run.approve`).
+fn sync_callable(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<Py<PyAny>>> {
+    if !obj.is_callable() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be callable, not {}",
+            type_name(obj)
+        )));
+    }
+    let is_async = obj
+        .py()
+        .import("inspect")?
+        .call_method1("iscoroutinefunction", (obj,))?
+        .is_truthy()?;
+    if is_async {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a plain function; for decisions made asynchronously use approval='manual' with Run.plan() and Run.approve()"
+        )));
+    }
+    Ok(Arc::new(obj.clone().unbind()))
+}
+
+/// A started run: await `plan()`, then `approve()` or `reject()`; `cancel()`; iterate
+/// `events()`; await `report()` (or the run itself).
+#[pyclass(name = "Run", module = "mgx", frozen)]
+pub(crate) struct PyRun {
+    handle: Arc<RunHandle>,
+    events: Option<Arc<tokio::sync::Mutex<UnboundedReceiver<Event>>>>,
+    delivery: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+#[pymethods]
+impl PyRun {
+    /// The plan once it is ready (awaitable dict with `kind`, `from`, `content`, `data`), or
+    /// `None` if the run ended before.
+    fn plan<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let handle = self.handle.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let plan = handle.plan().await;
+            Python::attach(|py| to_py(py, &plan).map(Bound::unbind))
+        })
+    }
+
+    /// In patch mode, the change set waiting for approval (awaitable dict; `data` has the
+    /// `hash`, the `diff` and the `files`), or `None` if the run ended before.
+    fn change_set<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let handle = self.handle.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let change_set = handle.change_set().await;
+            Python::attach(|py| to_py(py, &change_set).map(Bound::unbind))
+        })
+    }
+
+    /// Approve what waits for approval (the plan, then in patch mode the change set), with
+    /// notes for the engineer.
+    #[pyo3(signature = (feedback = None))]
+    fn approve(&self, feedback: Option<String>) {
+        self.handle.approve(feedback);
+    }
+
+    /// Reject what waits for approval: the run ends and writes nothing.
+    #[pyo3(signature = (reason = "rejected"))]
+    fn reject(&self, reason: &str) {
+        self.handle.reject(reason);
+    }
+
+    /// Cancel the run: it stops at once and writes nothing.
+    fn cancel(&self) {
+        self.handle.cancel();
+    }
+
+    /// Whether the run has ended.
+    #[getter]
+    fn done(&self) -> bool {
+        self.handle.is_finished()
+    }
+
+    /// The report once the run has ended (awaitable `RunReport`); awaiting it more than once
+    /// is fine. Cancelling the awaiting task cancels the run.
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let started = Started {
+            handle: self.handle.clone(),
+            events: None,
+            delivery: self
+                .delivery
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        };
+        pyo3_async_runtimes::tokio::future_into_py(py, started.finish())
+    }
+
+    /// The run's events as an async iterator of dicts, from the first (`analysis_start`) to
+    /// the last (`completion`, `failure`, `cancelled` …). One consumer.
+    fn events(&self) -> PyResult<PyEventStream> {
+        match &self.events {
+            Some(rx) => Ok(PyEventStream { rx: rx.clone() }),
+            None => Err(MgxError::new_err("this run has no event stream")),
+        }
+    }
+
+    fn __await__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let report = slf.get().report(slf.py())?;
+        report.call_method0("__await__")
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Run(done={})",
+            if self.handle.is_finished() {
+                "True"
+            } else {
+                "False"
+            }
+        )
+    }
+}
+
+/// A run's events, as an async iterator of dicts in the seed's event shape.
+#[pyclass(name = "EventStream", module = "mgx", frozen)]
+pub(crate) struct PyEventStream {
+    rx: Arc<tokio::sync::Mutex<UnboundedReceiver<Event>>>,
+}
+
+#[pymethods]
+impl PyEventStream {
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let rx = self.rx.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            match rx.lock().await.recv().await {
+                Some(event) => Python::attach(|py| to_py(py, &event).map(Bound::unbind)),
+                None => Err(PyStopAsyncIteration::new_err(())),
+            }
+        })
+    }
+}
+
+/// What a run did: its outcome and everything that led to it. `to_dict()` gives all of it as
+/// plain data; `raise_for_status()` raises the run's error when it did not complete.
+#[pyclass(name = "RunReport", module = "mgx", frozen)]
+pub(crate) struct PyRunReport {
+    inner: RunReport,
+    value: serde_json::Value,
+}
+
+impl PyRunReport {
+    fn new(inner: RunReport) -> Self {
+        let value = serde_json::to_value(&inner).unwrap_or_default();
+        PyRunReport { inner, value }
+    }
+
+    fn field<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        value_to_py(py, &self.value[name])
+    }
+}
+
+#[pymethods]
+impl PyRunReport {
+    /// `completed`, `rejected`, `budget_exceeded`, `failed` or `cancelled`.
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "status")
+    }
+    /// Whether the run completed.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.status == RunStatus::Completed
+    }
+    #[getter]
+    fn run_id(&self) -> &str {
+        &self.inner.run_id
+    }
+    #[getter]
+    fn task_id(&self) -> &str {
+        &self.inner.task_id
+    }
+    /// Why it did not complete.
+    #[getter]
+    fn error(&self) -> Option<&str> {
+        self.inner.error.as_deref()
+    }
+    /// The error's stable code (`provider`, `budget_exceeded` …).
+    #[getter]
+    fn error_code(&self) -> Option<&str> {
+        self.inner.error_code.as_deref()
+    }
+    #[getter]
+    fn stack(&self) -> Option<&str> {
+        self.inner.stack.as_deref()
+    }
+    #[getter]
+    fn stack_confidence(&self) -> f64 {
+        self.inner.stack_confidence
+    }
+    /// The providers used (`offline/scaffold` means a scaffold, not a model's work).
+    #[getter]
+    fn providers(&self) -> Vec<String> {
+        self.inner.providers.clone()
+    }
+    /// The team leader's analysis (complexity, files, test strategy).
+    #[getter]
+    fn analysis<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "analysis")
+    }
+    #[getter]
+    fn plan(&self) -> Vec<String> {
+        self.inner.plan.clone()
+    }
+    /// The files written (code and tests), relative to the output directory.
+    #[getter]
+    fn files(&self) -> Vec<String> {
+        self.inner.files.clone()
+    }
+    #[getter]
+    fn tests(&self) -> Vec<String> {
+        self.inner.tests.clone()
+    }
+    /// The last review: `{"verdict", "findings"}`.
+    #[getter]
+    fn review<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "review")
+    }
+    /// Every validation of the engineer's output.
+    #[getter]
+    fn validations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "validations")
+    }
+    #[getter]
+    fn revision_rounds(&self) -> usize {
+        self.inner.revision_rounds
+    }
+    #[getter]
+    fn llm_calls(&self) -> u64 {
+        self.inner.llm_calls
+    }
+    #[getter]
+    fn cache_hits(&self) -> u64 {
+        self.inner.cache_hits
+    }
+    /// Prompt tokens the servers reported (`None` when any call's usage is unknown).
+    #[getter]
+    fn tokens_in(&self) -> Option<u64> {
+        self.inner.tokens_in
+    }
+    #[getter]
+    fn tokens_out(&self) -> Option<u64> {
+        self.inner.tokens_out
+    }
+    /// Dollars, when every call's usage and price are known.
+    #[getter]
+    fn cost_usd(&self) -> Option<f64> {
+        self.inner.cost_usd
+    }
+    /// Wall time per phase, in milliseconds.
+    #[getter]
+    fn phase_ms<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "phase_ms")
+    }
+    #[getter]
+    fn output_dir(&self) -> Option<&str> {
+        self.inner.output_dir.as_deref()
+    }
+    /// The run's journal directory (for `Team.resume`).
+    #[getter]
+    fn run_dir(&self) -> Option<&str> {
+        self.inner.run_dir.as_deref()
+    }
+
+    /// Raise the run's error unless it completed: `RejectedError`, `CancelledError`,
+    /// `BudgetExceededError`, `ProviderError` (a Python provider's exception as `__cause__`) …
+    fn raise_for_status(&self) -> PyResult<()> {
+        match self.inner.status {
+            RunStatus::Completed => Ok(()),
+            RunStatus::Rejected => Err(rejected(self.inner.error.as_deref())),
+            _ => Err(match &self.inner.failure {
+                Some(e) => core_err(e),
+                None => MgxError::new_err(
+                    self.inner
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "the run did not complete".into()),
+                ),
+            }),
+        }
+    }
+
+    /// Everything, as plain data (the JSON report).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        value_to_py(py, &self.value)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "RunReport(status='{}', stack={}, files={}, llm_calls={})",
+            self.value["status"].as_str().unwrap_or_default(),
+            self.inner
+                .stack
+                .as_deref()
+                .map_or("None".to_string(), |s| format!("'{s}'")),
+            self.inner.files.len(),
+            self.inner.llm_calls
+        )
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyTeam>()?;
+    m.add_class::<PyRun>()?;
+    m.add_class::<PyEventStream>()?;
+    m.add_class::<PyRunReport>()?;
+    Ok(())
+}
