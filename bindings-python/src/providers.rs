@@ -70,7 +70,8 @@ impl PyOffline {
     }
 }
 
-/// Answers from a list, in order (the last one repeats): for tests and demos.
+/// Answers from a list, one per call, in order; a call past the end is a `ScriptedError`. For
+/// tests and demos.
 #[pyclass(name = "Scripted", module = "mgx", extends = PyProvider, frozen)]
 pub(crate) struct PyScripted {
     scripted: Arc<Scripted>,

@@ -7,7 +7,8 @@ import re
 from conftest import ROOT
 
 
-def test_readme_python_snippet_runs():
+def test_readme_python_snippet_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the team snippet writes out/
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     assert blocks, "the README has a Python snippet"
@@ -16,6 +17,8 @@ def test_readme_python_snippet_runs():
         for block in blocks:
             exec(compile(block, "README.md", "exec"), {})
     assert "invalid_value ['generate_new', 'patch_existing']" in out.getvalue()
+    assert "completed ['app/__init__.py', 'app/config.py']" in out.getvalue()
+    assert (tmp_path / "out" / "app" / "main.py").is_file()
 
 
 def test_package_docstring_examples_run():

@@ -424,6 +424,12 @@ async def test_patch_mode_shows_the_change_set_and_applies_it(tmp_path):
     assert (project / "app" / "main.py").read_text().startswith("from fastapi import FastAPI")
 
 
+async def test_a_scripted_provider_that_runs_out_fails_typed():
+    report = await mgx.Team(provider=mgx.Scripted([ANSWERS["analyze_task"]]), stack="fastapi", dry_run=True).run(TASK)
+    with pytest.raises(mgx.ScriptedError):
+        report.raise_for_status()
+
+
 async def test_providers_answer_directly():
     answer = await mgx.Scripted(["4"]).complete([{"role": "user", "content": "2+2?"}], max_tokens=5)
     assert answer["content"] == "4" and answer["usage"] is None

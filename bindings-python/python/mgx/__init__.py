@@ -1,7 +1,7 @@
 r"""mgx: a runtime for AI software-engineering teams.
 
-The Python package wraps the Rust core (the ``mgx._mgx`` extension): the same stacks, inference
-and task contract as the Rust crates and the Node module.
+The Python package wraps the Rust core (the ``mgx._mgx`` extension): the same stacks, inference,
+task contract, guardrails, patching and team runtime as the Rust crates and the Node module.
 
 >>> import mgx
 >>> mgx.infer_stack("Build an Express API with JWT auth, not FastAPI").stack
@@ -10,6 +10,18 @@ and task contract as the Rust crates and the Node module.
 'pytest'
 >>> mgx.validate_output("FILE: ../x.py\nprint(1)\n").errors[0]["code"]
 'invalid_path'
+
+A team run (offline here: the default provider is a scaffold generator, not a model):
+
+>>> report = mgx.Team(stack="fastapi", dry_run=True).run_sync("Create a FastAPI /health endpoint")
+>>> report.status, report.providers
+('completed', ['offline/scaffold'])
+
+``Team`` takes every setting as a keyword: ``provider`` (``Offline``, ``OpenAICompatible``,
+``Scripted``, ``Cassette``, or any object with ``complete(messages, **params)``, sync or async),
+``cache`` (``MemoryCache``, ``RedisCache``), ``on_event``, ``approval`` (``"auto"``,
+``"manual"`` or a callable), ``human_reviewer``, budgets, ``project`` for patch mode … Every
+error is a subclass of ``MgxError`` with a stable ``.code``.
 """
 
 from mgx._mgx import (

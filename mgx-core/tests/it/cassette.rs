@@ -136,3 +136,71 @@ async fn no_secret_is_ever_written() {
             .response;
     assert_eq!(replayed.content, "hi");
 }
+
+/// The shared cassette of `tests/data/interop`: what Rust, Python and Node each record for
+/// the same team run, byte for byte (the Python test `test_interop.py` checks the same file).
+fn interop(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/interop")
+        .join(name)
+}
+
+#[tokio::test]
+async fn interop_rust_records_the_shared_cassette_byte_for_byte() {
+    let answers: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(interop("answers.json")).unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("mgx-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("team-run.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let recorder = Cassette::open(
+        &path,
+        CassetteMode::Record,
+        Some(Arc::new(Scripted::new(answers))),
+    )
+    .unwrap();
+    let team = mgx_core::team::Team::builder()
+        .provider(Arc::new(recorder))
+        .stack("fastapi")
+        .dry_run(true)
+        .build()
+        .unwrap();
+    let report = team
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(
+        report.status,
+        mgx_core::team::RunStatus::Completed,
+        "{:?}",
+        report.error
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(interop("team-run.jsonl")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn interop_rust_replays_the_cassette_python_recorded() {
+    let player = Cassette::replay(interop("team-run.jsonl"), "scripted").unwrap();
+    let team = mgx_core::team::Team::builder()
+        .provider(Arc::new(player))
+        .stack("fastapi")
+        .dry_run(true)
+        .build()
+        .unwrap();
+    let report = team
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(
+        report.status,
+        mgx_core::team::RunStatus::Completed,
+        "{:?}",
+        report.error
+    );
+    assert_eq!(
+        report.files,
+        ["app/main.py", "requirements.txt", "tests/test_health.py"]
+    );
+}
