@@ -120,7 +120,7 @@ impl PyTeam {
         }
         b = b.approval(approval_policy(approval, approval_timeout)?);
         if let Some(h) = human_reviewer {
-            b = b.human_reviewer(human_reviewer_from(h)?);
+            b = b.human_reviewer_async(human_reviewer_from(h)?);
         }
         if let Some(n) = max_tokens {
             b = b.max_tokens(n);
@@ -432,22 +432,28 @@ fn approval_from(answer: &Bound<'_, PyAny>) -> PyResult<Approval> {
 
 fn human_reviewer_from(reviewer: &Bound<'_, PyAny>) -> PyResult<mgx_core::team::HumanReviewer> {
     let callback = sync_callable(reviewer, "human_reviewer")?;
-    Ok(Arc::new(move |review: &HumanReview| {
-        Python::attach(|py| {
-            let verdict = to_py(py, review)
-                .and_then(|r| callback.bind(py).call1((r,)))
-                .and_then(|answer| verdict_from(&answer));
-            verdict.unwrap_or_else(|e| {
-                // Fails closed: a reviewer that could not answer did not approve.
-                let finding = format!("the human reviewer callback raised {e}");
-                e.write_unraisable(py, Some(callback.bind(py)));
-                ReviewVerdict {
-                    verdict: "changes_required".into(),
-                    findings: vec![finding],
-                }
-            })
-        })
+    Ok(Arc::new(move |review: HumanReview| {
+        let callback = callback.clone();
+        Box::pin(async move { review_in_python(&callback, &review) })
     }))
+}
+
+/// Ask a Python reviewer; what it raises fails closed (changes required).
+fn review_in_python(callback: &Py<PyAny>, review: &HumanReview) -> ReviewVerdict {
+    Python::attach(|py| {
+        let verdict = to_py(py, review)
+            .and_then(|r| callback.bind(py).call1((r,)))
+            .and_then(|answer| verdict_from(&answer));
+        verdict.unwrap_or_else(|e| {
+            // Fails closed: a reviewer that could not answer did not approve.
+            let finding = format!("the human reviewer callback raised {e}");
+            e.write_unraisable(py, Some(callback.bind(py)));
+            ReviewVerdict {
+                verdict: "changes_required".into(),
+                findings: vec![finding],
+            }
+        })
+    })
 }
 
 /// `True` approves, `False` asks for changes; a dict gives `verdict` and `findings`.

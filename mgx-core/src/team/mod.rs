@@ -200,8 +200,10 @@ pub fn complexity_budget_usd(complexity: &str) -> f64 {
 }
 
 /// A person (or any function) in the reviewer's place: sees the task, the code and the tests,
-/// and gives the verdict the reviewer model would.
-pub type HumanReviewer = Arc<dyn Fn(&HumanReview) -> ReviewVerdict + Send + Sync>;
+/// and gives the verdict the reviewer model would — asynchronously (a UI waiting for a click, a
+/// callback into Python or JavaScript). [`TeamBuilder::human_reviewer`] takes a plain function.
+pub type HumanReviewer =
+    Arc<dyn Fn(HumanReview) -> futures::future::BoxFuture<'static, ReviewVerdict> + Send + Sync>;
 
 /// What a human reviewer is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -390,8 +392,22 @@ impl TeamBuilder {
         self
     }
 
-    /// A human reviewer instead of the reviewer's model.
-    pub fn human_reviewer(mut self, reviewer: HumanReviewer) -> Self {
+    /// A human reviewer instead of the reviewer's model: a function from what it is shown to
+    /// its verdict (called on the runtime's thread: keep it quick, or use
+    /// [`TeamBuilder::human_reviewer_async`]).
+    pub fn human_reviewer(
+        self,
+        reviewer: impl Fn(&HumanReview) -> ReviewVerdict + Send + Sync + 'static,
+    ) -> Self {
+        let reviewer = Arc::new(reviewer);
+        self.human_reviewer_async(Arc::new(move |review: HumanReview| {
+            let verdict = reviewer(&review);
+            Box::pin(std::future::ready(verdict))
+        }))
+    }
+
+    /// A human reviewer that answers asynchronously.
+    pub fn human_reviewer_async(mut self, reviewer: HumanReviewer) -> Self {
         self.human_reviewer = Some(reviewer);
         self
     }

@@ -516,11 +516,12 @@ impl Action for ReviewCode {
         );
         let asked = match &ctx.human_reviewer {
             Some(human) => Ok((
-                human(&super::HumanReview {
+                human(super::HumanReview {
                     task: ctx.task.task.clone(),
                     code: code.to_string(),
                     tests: trigger.content.clone(),
-                }),
+                })
+                .await,
                 String::new(),
             )),
             None => {

@@ -524,7 +524,7 @@ async fn a_human_reviewer_takes_the_reviewers_place() {
         .stack("fastapi")
         .dry_run(true)
         .output_dir(out_dir("human"))
-        .human_reviewer(Arc::new(move |review: &mgx_core::team::HumanReview| {
+        .human_reviewer(move |review: &mgx_core::team::HumanReview| {
             assert!(
                 review.code.contains("FILE: app/main.py")
                     && review.tests.contains("def test_health")
@@ -539,7 +539,7 @@ async fn a_human_reviewer_takes_the_reviewers_place() {
                 .into(),
                 findings: vec!["name the endpoint's tag".into()],
             }
-        }))
+        })
         .build()
         .unwrap();
     let report = team.run("Create a FastAPI /health endpoint").await;
