@@ -835,8 +835,18 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Cassette = nativeBinding.Cassette
+module.exports.EventStream = nativeBinding.EventStream
+module.exports.MemoryCache = nativeBinding.MemoryCache
+module.exports.Offline = nativeBinding.Offline
+module.exports.OpenAICompatible = nativeBinding.OpenAICompatible
+module.exports.OpenAiCompatible = nativeBinding.OpenAiCompatible
+module.exports.RedisCache = nativeBinding.RedisCache
+module.exports.Run = nativeBinding.Run
+module.exports.Scripted = nativeBinding.Scripted
 module.exports.StackRegistry = nativeBinding.StackRegistry
 module.exports.TaskSpec = nativeBinding.TaskSpec
+module.exports.Team = nativeBinding.Team
 module.exports.ValidationResult = nativeBinding.ValidationResult
 module.exports.applyPatch = nativeBinding.applyPatch
 module.exports.buildRevisionPrompt = nativeBinding.buildRevisionPrompt

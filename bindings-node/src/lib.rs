@@ -3,7 +3,10 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod caches;
 pub mod error;
 pub mod guardrails;
 pub mod patch;
+pub mod providers;
 pub mod stacks;
+pub mod team;

@@ -1,0 +1,551 @@
+//! The team runtime for JS: `Team`, `Run` (a started run's handle) and `EventStream` (a run's
+//! events as an async iterator). Runs execute on the addon's tokio runtime; JS callbacks
+//! (providers, `onEvent`, `approval`, `humanReviewer`) are called through thread-safe functions
+//! and may return Promises. Reports and events are plain objects in the JSON shape of the
+//! report and of the event contract (the same as `mgx run --json` and Python's `to_dict()`).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi_derive::napi;
+use serde_json::Value;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use mgx_core::budget::Budget;
+use mgx_core::cost::PriceTable;
+use mgx_core::events::{Event, EventSink};
+use mgx_core::team::{
+    ApprovalPolicy, HumanReview, ReviewVerdict, RunHandle, RunOptions, RunReport, RunStatus,
+};
+
+use crate::caches::cache_from;
+use crate::error::{Failure, Result, Settled, core_err, invalid, promise};
+use crate::providers::{Answer, from_js, napi_err, provider_from};
+
+/// A JS function of one plain-object argument that may return a Promise, callable from any
+/// thread (weak: it does not keep Node alive).
+type Callback = ThreadsafeFunction<Value, Answer, Value, Status, false, true>;
+
+fn callback(env: &Env, value: Unknown, what: &str) -> Result<Arc<Callback>> {
+    if value.get_type().map_err(napi_err)? != ValueType::Function {
+        return Err(invalid(format!("{what} must be a function")));
+    }
+    // SAFETY: the value is a function (checked above).
+    let f: Function<Value, Answer> =
+        unsafe { Function::from_napi_value(env.raw(), value.raw()) }.map_err(napi_err)?;
+    let tsfn = f
+        .build_threadsafe_function()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()
+        .map_err(napi_err)?;
+    Ok(Arc::new(tsfn))
+}
+
+/// Call `f(value)` and wait for its answer (awaiting a returned Promise).
+async fn ask(f: &Callback, value: Value) -> napi::Result<Value> {
+    f.call_async_catch(value).await?.settled().await
+}
+
+/// A team of agent roles — team leader, engineer, tester, reviewer — that turns a task into
+/// code and tests. Cheap to share: one team runs many tasks at once.
+#[napi]
+pub struct Team {
+    team: mgx_core::team::Team,
+    on_event: Option<Arc<Callback>>,
+    approval: Option<Arc<Callback>>,
+}
+
+fn get<T: FromNapiValue>(o: &Object, key: &str) -> Result<Option<T>> {
+    o.get::<T>(key)
+        .map_err(|e| invalid(format!("option `{key}`: {}", e.reason)))
+}
+
+#[napi]
+impl Team {
+    #[napi(constructor, ts_args_type = "options?: TeamOptions")]
+    pub fn new(env: Env, options: Option<Object>) -> Result<Self> {
+        let mut b = mgx_core::team::Team::builder();
+        let mut on_event = None;
+        let mut approval_fn = None;
+        if let Some(o) = options {
+            if let Some(p) = get::<Unknown>(&o, "provider")? {
+                b = b.provider(provider_from(&env, p)?);
+            }
+            if let Some(roles) = get::<Object>(&o, "roleProviders")? {
+                for role in Object::keys(&roles).map_err(napi_err)? {
+                    if let Some(p) = get::<Unknown>(&roles, &role)? {
+                        b = b.role_provider(&role, provider_from(&env, p)?);
+                    }
+                }
+            }
+            if let Some(c) = get::<Unknown>(&o, "cache")? {
+                b = b.cache(
+                    cache_from(&env, &c)
+                        .ok_or_else(|| invalid("cache must be a MemoryCache or a RedisCache"))?,
+                );
+            }
+            if let Some(f) = get::<Unknown>(&o, "onEvent")? {
+                on_event = Some(callback(&env, f, "onEvent")?);
+            }
+            if let Some(s) = get::<String>(&o, "stack")? {
+                b = b.stack(&s);
+            }
+            for c in get::<Vec<String>>(&o, "constraints")?.unwrap_or_default() {
+                b = b.constraint(&c);
+            }
+            if let Some(v) = get::<bool>(&o, "strict")? {
+                b = b.strict(v);
+            }
+            if let Some(d) = get::<String>(&o, "outputDir")? {
+                b = b.output_dir(d);
+            }
+            if let Some(d) = get::<String>(&o, "project")? {
+                b = b.project(d);
+            }
+            if let Some(n) = get::<u32>(&o, "maxRounds")? {
+                b = b.max_rounds(n as usize);
+            }
+            if let Some(n) = get::<u32>(&o, "maxRevisionRounds")? {
+                b = b.max_revision_rounds(n as usize);
+            }
+            if let Some(n) = get::<u32>(&o, "maxValidationRetries")? {
+                b = b.max_validation_retries(n as usize);
+            }
+            let prices = match get::<Value>(&o, "prices")? {
+                Some(p) => PriceTable::from_json(&p.to_string()).map_err(|e| core_err(&e))?,
+                None => PriceTable::new(),
+            };
+            if let Some(m) = get::<f64>(&o, "budgetByComplexity")? {
+                b = b.budget_by_complexity(m, prices.clone());
+            }
+            let budget = Budget {
+                max_usd: get::<f64>(&o, "budgetUsd")?,
+                max_tokens: get::<i64>(&o, "budgetTokens")?.map(|n| n.max(0) as u64),
+            };
+            if budget.max_usd.is_some() || budget.max_tokens.is_some() {
+                b = b.budget(budget, prices);
+            }
+            let timeout =
+                Duration::try_from_secs_f64(get::<f64>(&o, "approvalTimeout")?.unwrap_or(300.0))
+                    .map_err(|_| invalid("approvalTimeout must be a number of seconds ≥ 0"))?;
+            match get::<Unknown>(&o, "approval")? {
+                None => {}
+                Some(a) if a.get_type().map_err(napi_err)? == ValueType::String => {
+                    // SAFETY: the value is a string (checked by the guard).
+                    let a =
+                        unsafe { String::from_napi_value(env.raw(), a.raw()) }.map_err(napi_err)?;
+                    b = b.approval(match a.as_str() {
+                        "auto" => ApprovalPolicy::Auto,
+                        "manual" => ApprovalPolicy::Manual { timeout },
+                        other => {
+                            return Err(invalid(format!(
+                                "approval is 'auto', 'manual' or a function, not {other:?}"
+                            )));
+                        }
+                    });
+                }
+                Some(f) => {
+                    // A function decides at each gate; the run waits for it like for a person.
+                    approval_fn = Some(callback(&env, f, "approval")?);
+                    b = b.approval(ApprovalPolicy::Manual { timeout });
+                }
+            }
+            if let Some(f) = get::<Unknown>(&o, "humanReviewer")? {
+                let reviewer = callback(&env, f, "humanReviewer")?;
+                b = b.human_reviewer_async(Arc::new(move |review: HumanReview| {
+                    let reviewer = reviewer.clone();
+                    Box::pin(async move { review_in_js(&reviewer, &review).await })
+                }));
+            }
+            if let Some(n) = get::<u32>(&o, "maxTokens")? {
+                b = b.max_tokens(n);
+            }
+            if let Some(v) = get::<bool>(&o, "dryRun")? {
+                b = b.dry_run(v);
+            }
+            if let Some(v) = get::<bool>(&o, "fsync")? {
+                b = b.fsync(v);
+            }
+            if let Some(d) = get::<String>(&o, "runDir")? {
+                b = b.run_dir(d);
+            }
+            if let Some(n) = get::<u32>(&o, "maxConcurrentRuns")? {
+                b = b.max_concurrent_runs(n as usize);
+            }
+            if let Some(Value::Object(prompts)) = get::<Value>(&o, "prompts")? {
+                for (action, template) in prompts {
+                    let template = template
+                        .as_str()
+                        .ok_or_else(|| invalid(format!("prompts.{action} must be a string")))?;
+                    b = b.prompt(&action, template);
+                }
+            }
+        }
+        let team = b.build().map_err(|e| core_err(&e))?;
+        Ok(Team {
+            team,
+            on_event,
+            approval: approval_fn,
+        })
+    }
+
+    /// Run `task` (text, or the JSON task contract) to its end. Resolves with the report when
+    /// the run completed; otherwise rejects with an `Error` whose `code` says why (`rejected`,
+    /// `cancelled`, `budget_exceeded`, `provider` …), with the `report` attached and, when a JS
+    /// provider threw, that error as `cause`. `signal` (an `AbortSignal`) cancels the run.
+    #[napi(
+        ts_args_type = "task: string, options?: RunOptions",
+        ts_return_type = "Promise<RunReport>"
+    )]
+    pub fn run<'env>(
+        &self,
+        env: &'env Env,
+        task: String,
+        options: Option<Object>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        let started = self.start_run(env, &task, options.as_ref(), false)?;
+        promise(env, started.finish())
+    }
+
+    /// Start `task` and return its `Run` at once.
+    #[napi(ts_args_type = "task: string, options?: RunOptions")]
+    pub fn start(&self, env: &Env, task: String, options: Option<Object>) -> Result<Run> {
+        let started = self.start_run(env, &task, options.as_ref(), true)?;
+        Ok(Run {
+            handle: started.handle,
+            events: started
+                .events
+                .map(|rx| Arc::new(tokio::sync::Mutex::new(rx))),
+            delivery: Arc::new(Mutex::new(started.delivery)),
+        })
+    }
+
+    /// Continue a run journaled under `runDir`: nothing the journal has is paid for twice.
+    #[napi(ts_return_type = "Promise<RunReport>")]
+    pub fn resume<'env>(&self, env: &'env Env, run_dir: String) -> Result<PromiseRaw<'env, Value>> {
+        let team = self.team.clone();
+        let (options, delivery) = self.event_options();
+        promise(env, async move {
+            let report = team
+                .resume_with(std::path::Path::new(&run_dir), options)
+                .await;
+            if let Some(d) = delivery {
+                let _ = d.await;
+            }
+            settle(report)
+        })
+    }
+}
+
+impl Team {
+    /// Options carrying the `onEvent` sink, and the task delivering to it.
+    fn event_options(&self) -> (RunOptions, Option<tokio::task::JoinHandle<()>>) {
+        let mut options = RunOptions::default();
+        let mut delivery = None;
+        if let Some(f) = &self.on_event {
+            let (tx, rx) = unbounded_channel();
+            options = options.sink(Arc::new(Forward(tx)));
+            delivery = Some(napi::bindgen_prelude::spawn(deliver(rx, f.clone())));
+        }
+        (options, delivery)
+    }
+
+    fn start_run(
+        &self,
+        env: &Env,
+        task: &str,
+        run_options: Option<&Object>,
+        queue: bool,
+    ) -> Result<Started> {
+        let (mut options, delivery) = self.event_options();
+        let mut signal = None;
+        if let Some(o) = run_options {
+            if let Some(d) = get::<String>(o, "outputDir")? {
+                options = options.output_dir(d);
+            }
+            signal = get::<Object>(o, "signal")?;
+        }
+        let mut events = None;
+        if queue {
+            let (tx, rx) = unbounded_channel();
+            options = options.sink(Arc::new(Forward(tx)));
+            events = Some(rx);
+        }
+        let handle = Arc::new(within_runtime_if_available(|| {
+            self.team.start_with(task, options)
+        }));
+        if let Some(decide) = &self.approval {
+            napi::bindgen_prelude::spawn(approve_with(handle.clone(), decide.clone()));
+        }
+        if let Some(signal) = signal {
+            cancel_on_abort(env, &signal, handle.clone())?;
+        }
+        Ok(Started {
+            handle,
+            events,
+            delivery,
+        })
+    }
+}
+
+/// `addEventListener(type, listener)`.
+type AddListenerArgs<'a> = FnArgs<(String, Function<'a, (), ()>)>;
+
+/// `signal.aborted` cancels at once; an `abort` event later cancels then.
+fn cancel_on_abort(env: &Env, signal: &Object, handle: Arc<RunHandle>) -> Result<()> {
+    if get::<bool>(signal, "aborted")?.unwrap_or(false) {
+        handle.cancel();
+        return Ok(());
+    }
+    let add: Function<AddListenerArgs<'_>, ()> =
+        get(signal, "addEventListener")?.ok_or_else(|| invalid("signal must be an AbortSignal"))?;
+    let listener = env
+        .create_function_from_closure::<(), (), _>("mgxCancelRun", move |_| {
+            handle.cancel();
+            Ok(())
+        })
+        .map_err(napi_err)?;
+    add.apply(signal, FnArgs::from(("abort".to_string(), listener)))
+        .map_err(napi_err)?;
+    Ok(())
+}
+
+/// A run just started: its handle, its event queue, the task delivering `onEvent`.
+struct Started {
+    handle: Arc<RunHandle>,
+    events: Option<UnboundedReceiver<Event>>,
+    delivery: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Started {
+    /// The report once the run has ended and `onEvent` has seen every event.
+    async fn finish(self) -> Settled {
+        let report = self.handle.report().await;
+        if let Some(d) = self.delivery {
+            let _ = d.await;
+        }
+        settle(report)
+    }
+}
+
+/// A completed run's report, or the failure with the report attached.
+fn settle(report: RunReport) -> Settled {
+    let value = serde_json::to_value(&report).unwrap_or_default();
+    if report.status == RunStatus::Completed {
+        return Ok(value);
+    }
+    let (code, message) = match report.status {
+        RunStatus::Rejected => (
+            "rejected",
+            report.error.clone().unwrap_or_else(|| "rejected".into()),
+        ),
+        _ => (
+            report
+                .failure
+                .as_ref()
+                .map_or("failed", mgx_core::Error::code),
+            report
+                .error
+                .clone()
+                .unwrap_or_else(|| "the run did not complete".into()),
+        ),
+    };
+    Err(Box::new(Failure {
+        code,
+        message,
+        error: report.failure,
+        report: Some(value),
+    }))
+}
+
+/// Decide each gate (the plan, then in patch mode the change set) with the `approval`
+/// function: `true`/`undefined` approve, `false` rejects, `{ approve, feedback, reason }` says
+/// more. A throw or rejection rejects, with its message.
+async fn approve_with(handle: Arc<RunHandle>, decide: Arc<Callback>) {
+    if let Some(plan) = handle.plan().await {
+        gate(&handle, &decide, &plan).await;
+    } else {
+        return;
+    }
+    if let Some(change_set) = handle.change_set().await {
+        gate(&handle, &decide, &change_set).await;
+    }
+}
+
+async fn gate(handle: &RunHandle, decide: &Callback, message: &mgx_core::team::Message) {
+    let shown = serde_json::to_value(message).unwrap_or_default();
+    match ask(decide, shown).await {
+        Ok(Value::Null) | Ok(Value::Bool(true)) => handle.approve(None),
+        Ok(Value::Bool(false)) => handle.reject("rejected by the approval function"),
+        Ok(Value::Object(answer)) => {
+            let text = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_string);
+            if answer.get("approve").and_then(Value::as_bool).unwrap_or(false) {
+                handle.approve(text("feedback"));
+            } else {
+                handle.reject(text("reason").unwrap_or_else(|| "rejected by the approval function".into()));
+            }
+        }
+        Ok(other) => handle.reject(format!(
+            "the approval function answers true, false, undefined or {{ approve, feedback, reason }}, not {other}"
+        )),
+        Err(e) => handle.reject(format!("the approval function threw: {}", e.reason)),
+    }
+}
+
+/// Ask a JS reviewer; a throw, a rejection or an unreadable answer fails closed.
+async fn review_in_js(reviewer: &Callback, review: &HumanReview) -> ReviewVerdict {
+    let changes = |finding: String| ReviewVerdict {
+        verdict: "changes_required".into(),
+        findings: vec![finding],
+    };
+    match ask(reviewer, serde_json::to_value(review).unwrap_or_default()).await {
+        Ok(Value::Bool(approved)) => ReviewVerdict {
+            verdict: if approved {
+                "approved"
+            } else {
+                "changes_required"
+            }
+            .into(),
+            findings: Vec::new(),
+        },
+        Ok(answer @ Value::Object(_)) => serde_json::from_value(answer)
+            .unwrap_or_else(|e| changes(format!("the reviewer's answer: {e}"))),
+        Ok(other) => changes(format!(
+            "the reviewer answers true, false or {{ verdict, findings }}, not {other}"
+        )),
+        Err(e) => changes(format!("the reviewer threw: {}", e.reason)),
+    }
+}
+
+/// A sink that hands each event to a channel (never blocks).
+struct Forward(UnboundedSender<Event>);
+
+impl EventSink for Forward {
+    fn emit(&self, event: &Event) {
+        // The receiver is gone only when nobody wants the events any more.
+        let _ = self.0.send(event.clone());
+    }
+}
+
+/// Call `onEvent(event)` for each event, in order, awaiting a returned Promise; a throw or a
+/// rejection is reported on stderr and the run goes on.
+async fn deliver(mut rx: UnboundedReceiver<Event>, on_event: Arc<Callback>) {
+    while let Some(event) = rx.recv().await {
+        let value = serde_json::to_value(&event).unwrap_or_default();
+        if let Err(e) = ask(&on_event, value).await {
+            eprintln!("mgx: onEvent failed: {}", from_js(e));
+        }
+    }
+}
+
+/// A started run: `await run.plan()`, then `approve()` or `reject()`; `cancel()`; iterate
+/// `events()`; `await run.report()`.
+#[napi]
+pub struct Run {
+    handle: Arc<RunHandle>,
+    events: Option<Arc<tokio::sync::Mutex<UnboundedReceiver<Event>>>>,
+    delivery: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+#[napi]
+impl Run {
+    /// The plan once it is ready (`{ kind, from, content, data }`), or `null` if the run ended
+    /// before.
+    #[napi(ts_return_type = "Promise<Message | null>")]
+    pub fn plan<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Value>> {
+        let handle = self.handle.clone();
+        promise(env, async move {
+            Ok(serde_json::to_value(handle.plan().await).unwrap_or_default())
+        })
+    }
+
+    /// In patch mode, the change set waiting for approval (`data` has the `hash`, the `diff`
+    /// and the `files`), or `null` if the run ended before.
+    #[napi(ts_return_type = "Promise<Message | null>")]
+    pub fn change_set<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Value>> {
+        let handle = self.handle.clone();
+        promise(env, async move {
+            Ok(serde_json::to_value(handle.change_set().await).unwrap_or_default())
+        })
+    }
+
+    /// Approve what waits for approval, with notes for the engineer.
+    #[napi]
+    pub fn approve(&self, feedback: Option<String>) {
+        self.handle.approve(feedback);
+    }
+
+    /// Reject what waits for approval: the run ends and writes nothing.
+    #[napi]
+    pub fn reject(&self, reason: Option<String>) {
+        self.handle
+            .reject(reason.unwrap_or_else(|| "rejected".into()));
+    }
+
+    /// Cancel the run: it stops at once and writes nothing.
+    #[napi]
+    pub fn cancel(&self) {
+        self.handle.cancel();
+    }
+
+    /// Whether the run has ended.
+    #[napi(getter)]
+    pub fn done(&self) -> bool {
+        self.handle.is_finished()
+    }
+
+    /// The report once the run has ended, as `Team.run` settles (awaitable more than once).
+    #[napi(ts_return_type = "Promise<RunReport>")]
+    pub fn report<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Value>> {
+        let started = Started {
+            handle: self.handle.clone(),
+            events: None,
+            delivery: self
+                .delivery
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        };
+        promise(env, started.finish())
+    }
+
+    /// The run's events, from the first (`analysis_start`) to the last; one consumer.
+    #[napi]
+    pub fn events(&self) -> Result<EventStream> {
+        match &self.events {
+            Some(rx) => Ok(EventStream { rx: rx.clone() }),
+            None => Err(invalid("this run has no event stream")),
+        }
+    }
+}
+
+/// A run's events as an async iterator of plain objects in the event contract's shape.
+#[napi(async_iterator)]
+pub struct EventStream {
+    rx: Arc<tokio::sync::Mutex<UnboundedReceiver<Event>>>,
+}
+
+#[napi]
+impl AsyncGenerator for EventStream {
+    type Yield = Value;
+    type Next = ();
+    type Return = ();
+
+    fn next(
+        &mut self,
+        _value: Option<Self::Next>,
+    ) -> impl std::future::Future<Output = napi::Result<Option<Self::Yield>>> + Send + 'static {
+        let rx = self.rx.clone();
+        async move {
+            Ok(rx
+                .lock()
+                .await
+                .recv()
+                .await
+                .map(|event| serde_json::to_value(&event).unwrap_or_default()))
+        }
+    }
+}

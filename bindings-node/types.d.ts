@@ -1,0 +1,159 @@
+/* The plain objects and options of the team runtime (prepended to the generated declarations). */
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant'
+  content: string
+}
+
+export interface ChatParams {
+  model?: string
+  temperature?: number
+  maxTokens?: number
+  stop?: string[]
+}
+
+export interface Usage {
+  prompt_tokens: number
+  completion_tokens: number
+}
+
+export interface ChatResponse {
+  content: string
+  finish_reason: string | null
+  usage: Usage | null
+  model: string | null
+  attempts: number
+  cached: boolean
+}
+
+/**
+ * Any object with this method is a provider. It answers with a string, an object with a string
+ * `content` (and optional `usage`, `model`), or an OpenAI-SDK chat completion — or a Promise of
+ * one of those.
+ */
+export interface CompletesChat {
+  complete(messages: ChatMessage[], params: ChatParams): unknown
+}
+
+export type Provider = Offline | Scripted | OpenAICompatible | Cassette
+
+export interface CacheStats {
+  hits: number
+  misses: number
+  sets: number
+  evictions: number
+  expirations: number
+  errors: number
+}
+
+/** An event in the event contract's shape. */
+export interface MgxEvent {
+  event_type: string
+  timestamp: string
+  task_id: string
+  run_id: string
+  seq: number
+  message: string
+  data: Record<string, unknown>
+}
+
+/** What roles say to each other; the plan and the change set are shown at approval as one. */
+export interface Message {
+  kind: string
+  from: string
+  content: string
+  data: Record<string, unknown>
+}
+
+export interface HumanReview {
+  task: string
+  code: string
+  tests: string
+}
+
+export interface ReviewVerdict {
+  verdict: 'approved' | 'changes_required'
+  findings: string[]
+}
+
+export type ApprovalAnswer = boolean | undefined | { approve: boolean; feedback?: string; reason?: string }
+
+export interface TeamOptions {
+  /** Default: the offline provider (a scaffold generator, not a model). */
+  provider?: Provider | CompletesChat
+  roleProviders?: Record<string, Provider | CompletesChat>
+  cache?: MemoryCache | RedisCache
+  /** Called for each event, in order; may return a Promise. */
+  onEvent?: (event: MgxEvent) => unknown
+  stack?: string
+  constraints?: string[]
+  strict?: boolean
+  outputDir?: string
+  /** Patch this project instead of writing a new one. */
+  project?: string
+  maxRounds?: number
+  maxRevisionRounds?: number
+  maxValidationRetries?: number
+  budgetUsd?: number
+  budgetTokens?: number
+  prices?: Record<string, { input_per_million: number; output_per_million: number }>
+  budgetByComplexity?: number
+  /** `'auto'` (default), `'manual'` (decide through `Run`), or a function deciding each gate. */
+  approval?: 'auto' | 'manual' | ((shown: Message) => ApprovalAnswer | Promise<ApprovalAnswer>)
+  /** Seconds to wait for a decision (default 300). */
+  approvalTimeout?: number
+  humanReviewer?: (review: HumanReview) => boolean | ReviewVerdict | Promise<boolean | ReviewVerdict>
+  maxTokens?: number
+  dryRun?: boolean
+  fsync?: boolean
+  runDir?: string
+  maxConcurrentRuns?: number
+  prompts?: Record<string, string>
+}
+
+export interface RunOptions {
+  outputDir?: string
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal
+}
+
+export interface Validation {
+  attempt: number
+  valid: boolean
+  summary: string
+  errors: string[]
+}
+
+/** The JSON report of a run (the same as `mgx run --json` and Python's `to_dict()`). */
+export interface RunReport {
+  run_id: string
+  task_id: string
+  status: 'completed' | 'rejected' | 'budget_exceeded' | 'failed' | 'cancelled'
+  error: string | null
+  error_code: string | null
+  stack: string | null
+  stack_confidence: number
+  providers: string[]
+  analysis: Record<string, unknown> | null
+  plan: string[]
+  files: string[]
+  tests: string[]
+  review: ReviewVerdict | null
+  validations: Validation[]
+  revision_rounds: number
+  llm_calls: number
+  cache_hits: number
+  tokens_in: number | null
+  tokens_out: number | null
+  cost_usd: number | null
+  phase_ms: Record<string, number>
+  output_dir: string | null
+  run_dir: string | null
+}
+
+/** How a run that did not complete rejects. */
+export interface RunError extends Error {
+  code: string
+  report: RunReport
+  cause?: unknown
+}
