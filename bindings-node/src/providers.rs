@@ -23,8 +23,27 @@ type CompleteFn =
 
 /// What a JS function returned: a Promise (awaited later, off the JS thread) or a value.
 pub(crate) enum Answer {
-    Later(Promise<Value>),
-    Now(Value),
+    Later(Promise<Loose>),
+    Now(Loose),
+}
+
+/// A JS value as JSON, with `undefined` read as `null` (a function that returns nothing).
+pub(crate) struct Loose(Value);
+
+impl FromNapiValue for Loose {
+    unsafe fn from_napi_value(
+        env: napi::sys::napi_env,
+        value: napi::sys::napi_value,
+    ) -> napi::Result<Self> {
+        let mut kind = 0;
+        // SAFETY: `env` and `value` come from napi for this call.
+        let status = unsafe { napi::sys::napi_typeof(env, value, &mut kind) };
+        if status == napi::sys::Status::napi_ok && kind == napi::sys::ValueType::napi_undefined {
+            return Ok(Loose(Value::Null));
+        }
+        // SAFETY: as above; the conversion checks the value's type itself.
+        unsafe { Value::from_napi_value(env, value) }.map(Loose)
+    }
 }
 
 impl FromNapiValue for Answer {
@@ -45,7 +64,7 @@ impl FromNapiValue for Answer {
             if is_promise {
                 Ok(Answer::Later(Promise::from_napi_value(env, value)?))
             } else {
-                Ok(Answer::Now(Value::from_napi_value(env, value)?))
+                Ok(Answer::Now(Loose::from_napi_value(env, value)?))
             }
         }
     }
@@ -55,8 +74,8 @@ impl Answer {
     /// The value, once a Promise has settled.
     pub(crate) async fn settled(self) -> napi::Result<Value> {
         match self {
-            Answer::Later(promise) => promise.await,
-            Answer::Now(value) => Ok(value),
+            Answer::Later(promise) => promise.await.map(|l| l.0),
+            Answer::Now(value) => Ok(value.0),
         }
     }
 }
