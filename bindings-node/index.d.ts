@@ -520,8 +520,8 @@ export interface LayoutEntry {
 /** Backup runs under `root`, newest first. */
 export declare function listBackups(root: string): Array<BackupRun>
 
-/** A unified diff from `old` to `new` for `path` (default `file`). */
-export declare function makeDiff(old: string, new: string, path?: string | undefined | null): string
+/** A unified diff from `oldText` to `newText` for `path` (default `file`). */
+export declare function makeDiff(oldText: string, newText: string, path?: string | undefined | null): string
 
 /** A parsed FILE manifest. */
 export interface Manifest {

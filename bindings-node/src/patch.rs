@@ -249,8 +249,8 @@ pub fn prune_backups(root: String, keep: Option<u32>) -> Result<Vec<String>> {
         .map_err(patch_err)
 }
 
-/// A unified diff from `old` to `new` for `path` (default `file`).
+/// A unified diff from `oldText` to `newText` for `path` (default `file`).
 #[napi]
-pub fn make_diff(old: String, new: String, path: Option<String>) -> String {
-    core::make_diff(&old, &new, path.as_deref().unwrap_or("file"))
+pub fn make_diff(old_text: String, new_text: String, path: Option<String>) -> String {
+    core::make_diff(&old_text, &new_text, path.as_deref().unwrap_or("file"))
 }

@@ -138,7 +138,8 @@ async fn no_secret_is_ever_written() {
 }
 
 /// The shared cassette of `tests/data/interop`: what Rust, Python and Node each record for
-/// the same team run, byte for byte (the Python test `test_interop.py` checks the same file).
+/// the same team run, byte for byte (the Python test `test_interop.py` and the Node test
+/// `interop.test.mjs` check the same file).
 fn interop(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/interop")
