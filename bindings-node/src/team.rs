@@ -7,15 +7,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use serde_json::Value;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use mgx_core::budget::Budget;
 use mgx_core::cost::PriceTable;
-use mgx_core::events::{Event, EventSink};
+use mgx_core::events::{ChannelSink, EventStream as Events};
 use mgx_core::team::{
     ApprovalPolicy, HumanReview, ReviewVerdict, RunHandle, RunOptions, RunReport, RunStatus,
 };
@@ -48,6 +48,10 @@ fn callback(env: &Env, value: Unknown, what: &str) -> Result<Arc<Callback>> {
 async fn ask(f: &Callback, value: Value) -> napi::Result<Value> {
     f.call_async_catch(value).await?.settled().await
 }
+
+/// Events a run's queue holds for a slow reader before it drops some (never the last, which
+/// ends the run); a run emits a few dozen.
+const RUN_EVENTS: usize = 4096;
 
 /// A team of agent roles — team leader, engineer, tester, reviewer — that turns a task into
 /// code and tests. Cheap to share: one team runs many tasks at once.
@@ -246,8 +250,8 @@ impl Team {
         let mut options = RunOptions::default();
         let mut delivery = None;
         if let Some(f) = &self.on_event {
-            let (tx, rx) = unbounded_channel();
-            options = options.sink(Arc::new(Forward(tx)));
+            let (sink, rx) = ChannelSink::new(RUN_EVENTS);
+            options = options.sink(Arc::new(sink));
             delivery = Some(napi::bindgen_prelude::spawn(deliver(rx, f.clone())));
         }
         (options, delivery)
@@ -270,8 +274,8 @@ impl Team {
         }
         let mut events = None;
         if queue {
-            let (tx, rx) = unbounded_channel();
-            options = options.sink(Arc::new(Forward(tx)));
+            let (sink, rx) = ChannelSink::new(RUN_EVENTS);
+            options = options.sink(Arc::new(sink));
             events = Some(rx);
         }
         let handle = Arc::new(within_runtime_if_available(|| {
@@ -316,7 +320,7 @@ fn cancel_on_abort(env: &Env, signal: &Object, handle: Arc<RunHandle>) -> Result
 /// A run just started: its handle, its event queue, the task delivering `onEvent`.
 struct Started {
     handle: Arc<RunHandle>,
-    events: Option<UnboundedReceiver<Event>>,
+    events: Option<Events>,
     delivery: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -420,20 +424,10 @@ async fn review_in_js(reviewer: &Callback, review: &HumanReview) -> ReviewVerdic
     }
 }
 
-/// A sink that hands each event to a channel (never blocks).
-struct Forward(UnboundedSender<Event>);
-
-impl EventSink for Forward {
-    fn emit(&self, event: &Event) {
-        // The receiver is gone only when nobody wants the events any more.
-        let _ = self.0.send(event.clone());
-    }
-}
-
 /// Call `onEvent(event)` for each event, in order, awaiting a returned Promise; a throw or a
 /// rejection is reported on stderr and the run goes on.
-async fn deliver(mut rx: UnboundedReceiver<Event>, on_event: Arc<Callback>) {
-    while let Some(event) = rx.recv().await {
+async fn deliver(mut rx: Events, on_event: Arc<Callback>) {
+    while let Some(event) = rx.next().await {
         let value = serde_json::to_value(&event).unwrap_or_default();
         if let Err(e) = ask(&on_event, value).await {
             eprintln!("mgx: onEvent failed: {}", from_js(e));
@@ -446,7 +440,7 @@ async fn deliver(mut rx: UnboundedReceiver<Event>, on_event: Arc<Callback>) {
 #[napi]
 pub struct Run {
     handle: Arc<RunHandle>,
-    events: Option<Arc<tokio::sync::Mutex<UnboundedReceiver<Event>>>>,
+    events: Option<Arc<tokio::sync::Mutex<Events>>>,
     delivery: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
@@ -525,7 +519,7 @@ impl Run {
 /// A run's events as an async iterator of plain objects in the event contract's shape.
 #[napi(async_iterator)]
 pub struct EventStream {
-    rx: Arc<tokio::sync::Mutex<UnboundedReceiver<Event>>>,
+    rx: Arc<tokio::sync::Mutex<Events>>,
 }
 
 #[napi]
@@ -543,7 +537,7 @@ impl AsyncGenerator for EventStream {
             Ok(rx
                 .lock()
                 .await
-                .recv()
+                .next()
                 .await
                 .map(|event| serde_json::to_value(&event).unwrap_or_default()))
         }

@@ -9,15 +9,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
 use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString};
 use pyo3_async_runtimes::TaskLocals;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use mgx_core::budget::Budget;
 use mgx_core::cost::PriceTable;
-use mgx_core::events::{Event, EventSink};
+use mgx_core::events::{ChannelSink, EventStream};
 use mgx_core::team::{
     Approval, ApprovalPolicy, HumanReview, Message, ReviewVerdict, RunHandle, RunOptions,
     RunReport, RunStatus, Team,
@@ -27,6 +27,10 @@ use crate::caches::PyCache;
 use crate::convert::{from_py, to_py, type_name, value_to_py};
 use crate::error::{MgxError, core_err, rejected};
 use crate::providers::provider_from;
+
+/// Events a run's queue holds for a slow reader before it drops some (never the last, which
+/// ends the run); a run emits a few dozen.
+const RUN_EVENTS: usize = 4096;
 
 /// A team of agent roles — team leader, engineer, tester, reviewer — that turns a task into
 /// code and tests. Every argument is a keyword; all are optional. Cheap to share: one team
@@ -225,7 +229,7 @@ impl PyTeam {
 /// What starting a run gives: its handle, its event queue, the task delivering `on_event`.
 struct Started {
     handle: Arc<RunHandle>,
-    events: Option<UnboundedReceiver<Event>>,
+    events: Option<EventStream>,
     delivery: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -269,8 +273,8 @@ impl PyTeam {
         let mut options = RunOptions::default();
         let mut delivery = None;
         if let Some(callback) = &self.on_event {
-            let (tx, rx) = unbounded_channel();
-            options = options.sink(Arc::new(Forward(tx)));
+            let (sink, rx) = ChannelSink::new(RUN_EVENTS);
+            options = options.sink(Arc::new(sink));
             let callback = callback.clone();
             let locals = locals.cloned();
             delivery = Some(
@@ -293,8 +297,8 @@ impl PyTeam {
         }
         let mut events = None;
         if queue {
-            let (tx, rx) = unbounded_channel();
-            options = options.sink(Arc::new(Forward(tx)));
+            let (sink, rx) = ChannelSink::new(RUN_EVENTS);
+            options = options.sink(Arc::new(sink));
             events = Some(rx);
         }
         if let Some(locals) = locals {
@@ -312,24 +316,10 @@ impl PyTeam {
     }
 }
 
-/// A sink that hands each event to a channel (never blocks).
-struct Forward(UnboundedSender<Event>);
-
-impl EventSink for Forward {
-    fn emit(&self, event: &Event) {
-        // The receiver is gone only when nobody wants the events any more.
-        let _ = self.0.send(event.clone());
-    }
-}
-
 /// Call `callback(event)` for each event, in order; a coroutine it returns is awaited on the
 /// run's event loop. What it raises is reported as unraisable (the run goes on).
-async fn deliver(
-    mut rx: UnboundedReceiver<Event>,
-    callback: Arc<Py<PyAny>>,
-    locals: Option<TaskLocals>,
-) {
-    while let Some(event) = rx.recv().await {
+async fn deliver(mut rx: EventStream, callback: Arc<Py<PyAny>>, locals: Option<TaskLocals>) {
+    while let Some(event) = rx.next().await {
         let pending = Python::attach(|py| {
             let called = to_py(py, &event).and_then(|e| callback.bind(py).call1((e,)));
             let awaited = called.and_then(|r| {
@@ -506,7 +496,7 @@ fn sync_callable(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<Py<PyAny>>>
 #[pyclass(name = "Run", module = "mgx", frozen)]
 pub(crate) struct PyRun {
     handle: Arc<RunHandle>,
-    events: Option<Arc<tokio::sync::Mutex<UnboundedReceiver<Event>>>>,
+    events: Option<Arc<tokio::sync::Mutex<EventStream>>>,
     delivery: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
@@ -600,7 +590,7 @@ impl PyRun {
 /// A run's events, as an async iterator of dicts in the seed's event shape.
 #[pyclass(name = "EventStream", module = "mgx", frozen)]
 pub(crate) struct PyEventStream {
-    rx: Arc<tokio::sync::Mutex<UnboundedReceiver<Event>>>,
+    rx: Arc<tokio::sync::Mutex<EventStream>>,
 }
 
 #[pymethods]
@@ -612,7 +602,7 @@ impl PyEventStream {
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rx = self.rx.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            match rx.lock().await.recv().await {
+            match rx.lock().await.next().await {
                 Some(event) => Python::attach(|py| to_py(py, &event).map(Bound::unbind)),
                 None => Err(PyStopAsyncIteration::new_err(())),
             }

@@ -146,6 +146,26 @@ fn interop(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
+/// The shared team run (dry, on `fastapi`) with `provider`; it must complete.
+async fn interop_run(provider: Arc<dyn LlmProvider>) -> mgx_core::team::RunReport {
+    let team = mgx_core::team::Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .dry_run(true)
+        .build()
+        .unwrap();
+    let report = team
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(
+        report.status,
+        mgx_core::team::RunStatus::Completed,
+        "{:?}",
+        report.error
+    );
+    report
+}
+
 #[tokio::test]
 async fn interop_rust_records_the_shared_cassette_byte_for_byte() {
     let answers: Vec<String> =
@@ -160,21 +180,7 @@ async fn interop_rust_records_the_shared_cassette_byte_for_byte() {
         Some(Arc::new(Scripted::new(answers))),
     )
     .unwrap();
-    let team = mgx_core::team::Team::builder()
-        .provider(Arc::new(recorder))
-        .stack("fastapi")
-        .dry_run(true)
-        .build()
-        .unwrap();
-    let report = team
-        .run("Create a FastAPI /health endpoint with tests")
-        .await;
-    assert_eq!(
-        report.status,
-        mgx_core::team::RunStatus::Completed,
-        "{:?}",
-        report.error
-    );
+    interop_run(Arc::new(recorder)).await;
     assert_eq!(
         std::fs::read(&path).unwrap(),
         std::fs::read(interop("team-run.jsonl")).unwrap()
@@ -185,21 +191,7 @@ async fn interop_rust_records_the_shared_cassette_byte_for_byte() {
 #[tokio::test]
 async fn interop_rust_replays_the_cassette_python_recorded() {
     let player = Cassette::replay(interop("team-run.jsonl"), "scripted").unwrap();
-    let team = mgx_core::team::Team::builder()
-        .provider(Arc::new(player))
-        .stack("fastapi")
-        .dry_run(true)
-        .build()
-        .unwrap();
-    let report = team
-        .run("Create a FastAPI /health endpoint with tests")
-        .await;
-    assert_eq!(
-        report.status,
-        mgx_core::team::RunStatus::Completed,
-        "{:?}",
-        report.error
-    );
+    let report = interop_run(Arc::new(player)).await;
     assert_eq!(
         report.files,
         ["app/main.py", "requirements.txt", "tests/test_health.py"]
