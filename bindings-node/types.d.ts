@@ -149,6 +149,21 @@ export interface RunReport {
   phase_ms: Record<string, number>
   output_dir: string | null
   run_dir: string | null
+  /** Where the run's time went (phases, model latency) and the memory the process held. */
+  profile: RunProfile | null
+}
+
+export interface RunProfile {
+  total_ms: number
+  phase_ms: Record<string, number>
+  llm_calls: number
+  llm_ms_total: number
+  llm_ms_median: number | null
+  llm_ms_max: number | null
+  rss_start_bytes: number | null
+  rss_end_bytes: number | null
+  /** The process's peak resident memory when the run ended: an upper bound of the run's own. */
+  peak_rss_bytes: number | null
 }
 
 /** How a run that did not complete rejects. */

@@ -68,6 +68,8 @@ test('the offline team writes a starter project', async () => {
   for (const f of report.files) assert.ok(existsSync(join(out, f)), f);
   assert.equal(report.review.verdict, 'approved');
   assert.equal(report.validations[0].valid, true);
+  assert.equal(report.profile.llm_calls, 5);
+  assert.ok(report.profile.peak_rss_bytes === null || report.profile.peak_rss_bytes > 1_000_000);
   JSON.stringify(report);
 });
 

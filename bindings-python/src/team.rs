@@ -740,6 +740,11 @@ impl PyRunReport {
     fn run_dir(&self) -> Option<&str> {
         self.inner.run_dir.as_deref()
     }
+    /// Where the run's time went (phases, model latency) and the memory the process held.
+    #[getter]
+    fn profile<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "profile")
+    }
 
     /// Raise the run's error unless it completed: `RejectedError`, `CancelledError`,
     /// `BudgetExceededError`, `ProviderError` (a Python provider's exception as `__cause__`) …

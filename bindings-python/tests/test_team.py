@@ -82,6 +82,8 @@ def test_the_offline_team_writes_a_starter_project(tmp_path):
     assert report.review["verdict"] == "approved"
     assert report.validations[0]["valid"] is True
     assert set(report.phase_ms) >= {"analysis", "code", "tests", "review", "apply"}
+    assert report.profile["llm_calls"] == 5 and report.profile["total_ms"] >= 0
+    assert report.profile["peak_rss_bytes"] is None or report.profile["peak_rss_bytes"] > 1_000_000
     data = report.to_dict()
     assert data["status"] == "completed" and data["files"] == report.files
     json.dumps(data)  # plain data

@@ -146,6 +146,8 @@ enum Command {
         /// Print the events as JSON lines and the report as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        extras: RunExtras,
     },
     /// Continue a run journaled with `mgx run --run-dir`: after a crash, or after it stopped
     /// waiting for approval. Model calls already answered are not made again.
@@ -164,6 +166,8 @@ enum Command {
         /// Print the events as JSON lines and the report as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        extras: RunExtras,
     },
     /// Check an LLM endpoint the way a run will use it: send one prompt and print the answer.
     ///
@@ -483,6 +487,15 @@ struct RunOptions {
     cassette: Option<(PathBuf, mgx_core::providers::CassetteMode)>,
     run_dir: Option<PathBuf>,
     json: bool,
+    extras: RunExtras,
+}
+
+/// What `run` and `resume` do around the run.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct RunExtras {
+    /// Write the run's profile (phase times, model latency, memory) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
 }
 
 /// A new run, or a journaled one to continue.
@@ -504,6 +517,7 @@ fn run_command(
         cassette,
         run_dir,
         json,
+        extras,
     } = options;
     use mgx_core::events::{CallbackSink, EventType};
     use mgx_core::team::{Approval, ApprovalPolicy, RunStatus, Team};
@@ -592,6 +606,11 @@ fn run_command(
         Job::Run(task) => runtime.block_on(team.run(task)),
         Job::Resume(dir) => runtime.block_on(team.resume(dir)),
     };
+    if let Some(path) = &extras.profile {
+        let text = serde_json::to_string_pretty(&report.profile).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("--profile {}: {e}", path.display()))?;
+    }
     if json {
         print_json(&report)?;
     } else {
@@ -743,6 +762,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             replay,
             run_dir,
             json,
+            extras,
         } if cli.stack_files.is_empty() => {
             let target = match project {
                 Some(p) => Target::Project(p),
@@ -765,6 +785,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 cassette,
                 run_dir,
                 json,
+                extras,
             };
             return run_command(Job::Run(&task), &target, stack.as_deref(), options);
         }
@@ -774,6 +795,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             model,
             yes,
             json,
+            extras,
         } if cli.stack_files.is_empty() => {
             let options = RunOptions {
                 provider,
@@ -782,6 +804,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 cassette: None,
                 run_dir: None,
                 json,
+                extras,
             };
             return run_command(
                 Job::Resume(&run_dir),

@@ -483,6 +483,36 @@ fn run_writes_the_project_offline_and_reports_it() {
 }
 
 #[test]
+fn run_writes_its_profile_on_request() {
+    let dir = std::env::temp_dir().join(format!("mgx-cli-profile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (out, profile) = (dir.join("out"), dir.join("profile.json"));
+    let result = mgx(&[
+        "run",
+        "Create a FastAPI /health endpoint with tests",
+        "--out",
+        &out.to_string_lossy(),
+        "--yes",
+        "--profile",
+        &profile.to_string_lossy(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    assert_eq!(p["llm_calls"], 5);
+    assert!(p["total_ms"].as_u64().is_some() && p["phase_ms"]["apply"].as_u64().is_some());
+    assert!(p["llm_ms_max"].as_u64().is_some());
+    if cfg!(target_os = "linux") {
+        assert!(p["peak_rss_bytes"].as_u64().unwrap() > 1_000_000);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn run_records_and_replays_a_cassette() {
     let dir = std::env::temp_dir().join(format!("mgx-cli-cassette-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

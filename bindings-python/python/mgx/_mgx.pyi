@@ -528,6 +528,17 @@ class VerdictDict(TypedDict):
 
 ApprovalAnswer = Union[bool, None, Dict[str, Any]]
 
+class RunProfileDict(TypedDict):
+    total_ms: int
+    phase_ms: Dict[str, int]
+    llm_calls: int
+    llm_ms_total: int
+    llm_ms_median: Optional[int]
+    llm_ms_max: Optional[int]
+    rss_start_bytes: Optional[int]
+    rss_end_bytes: Optional[int]
+    peak_rss_bytes: Optional[int]
+
 class Team:
     def __init__(
         self,
@@ -628,5 +639,7 @@ class RunReport:
     def output_dir(self) -> Optional[str]: ...
     @property
     def run_dir(self) -> Optional[str]: ...
+    @property
+    def profile(self) -> Optional[RunProfileDict]: ...
     def raise_for_status(self) -> None: ...
     def to_dict(self) -> Dict[str, Any]: ...

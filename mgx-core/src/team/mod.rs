@@ -21,6 +21,7 @@
 //! and cost when known. Model answers are read as JSON or FILE manifests, never by keyword: an
 //! unreadable verdict is asked for again once, then the review fails closed (not approved).
 
+mod profile;
 mod project;
 pub mod prompts;
 mod roles;
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use profile::RunProfile;
 pub use roles::{
     ActionRole, AnalyzeTask, DraftPlan, ReviewCode, WriteCode, WriteTest, default_roles,
 };

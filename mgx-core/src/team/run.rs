@@ -133,6 +133,9 @@ pub struct RunReport {
     pub output_dir: Option<String>,
     /// The run's journal (with [`super::TeamBuilder::run_dir`]), for [`super::Team::resume`].
     pub run_dir: Option<String>,
+    /// Where the run's time went and the memory the process held.
+    #[serde(default)]
+    pub profile: Option<super::profile::RunProfile>,
 }
 
 impl RunReport {
@@ -162,6 +165,7 @@ impl RunReport {
             phase_ms: HashMap::new(),
             output_dir: None,
             run_dir: None,
+            profile: None,
         }
     }
 
@@ -184,6 +188,8 @@ struct Metrics {
     cost: f64,
     cost_unknown: bool,
     phase_ms: HashMap<String, u64>,
+    /// Each model call's wall time, in milliseconds.
+    llm_ms: Vec<u64>,
 }
 
 /// What roles and actions see of their run.
@@ -308,6 +314,7 @@ impl RunContext {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             m.calls += 1;
+            m.llm_ms.push(started.elapsed().as_millis() as u64);
             if answer.cached {
                 m.cache_hits += 1;
             } else {
@@ -576,6 +583,8 @@ pub(super) async fn run(
         Some(slots) => slots.clone().acquire_owned().await.ok(),
         None => None,
     };
+    let run_started = Instant::now();
+    let rss_start = super::profile::Memory::now().rss;
     let run_id = new_run_id();
     let task_id = format!("task_{}", &run_id[4..]);
     // The run's journal: where it is, its events file.
@@ -758,7 +767,7 @@ pub(super) async fn run(
 
     let outcome = drive(&team, &ctx, &mut report, output_dir).await;
     drop(control_guard);
-    finish(&ctx, &mut report);
+    finish(&ctx, &mut report, run_started, rss_start);
     report.run_dir = journal_dir.as_ref().map(|d| d.display().to_string());
     let report = conclude(report, outcome, &events);
     if let Some(j) = journal_events {
@@ -845,7 +854,7 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
     }
 }
 
-fn finish(ctx: &RunContext, report: &mut RunReport) {
+fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start: Option<u64>) {
     let m = ctx
         .metrics
         .lock()
@@ -856,6 +865,12 @@ fn finish(ctx: &RunContext, report: &mut RunReport) {
     report.tokens_out = (!m.usage_unknown).then_some(m.tokens_out);
     report.cost_usd = (!m.cost_unknown && !m.usage_unknown).then_some(m.cost);
     report.phase_ms = m.phase_ms.clone();
+    report.profile = Some(super::profile::RunProfile::new(
+        started.elapsed(),
+        m.phase_ms.clone(),
+        &m.llm_ms,
+        rss_start,
+    ));
     report.validations = ctx
         .validations
         .lock()

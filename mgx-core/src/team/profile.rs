@@ -1,0 +1,110 @@
+//! A run's profile: where its time went (phases, model latency) and the memory the process
+//! held. On the report as [`RunProfile`]; `mgx run --profile FILE` writes it as JSON.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a run's time went, and the memory the process held.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunProfile {
+    /// Wall time of the whole run, in milliseconds.
+    pub total_ms: u64,
+    /// Wall time per phase, in milliseconds (`analysis`, `approval`, `code`, `tests`,
+    /// `review`, `apply`, `format`, `git`).
+    pub phase_ms: HashMap<String, u64>,
+    /// Model calls (cache hits included).
+    pub llm_calls: u64,
+    /// Time spent waiting for models, all calls together, in milliseconds.
+    pub llm_ms_total: u64,
+    /// The median call, in milliseconds (`None` without calls).
+    pub llm_ms_median: Option<u64>,
+    /// The slowest call, in milliseconds.
+    pub llm_ms_max: Option<u64>,
+    /// The process's resident memory when the run started and when it ended, in bytes
+    /// (`None` where the system does not say; Linux does).
+    pub rss_start_bytes: Option<u64>,
+    /// See `rss_start_bytes`.
+    pub rss_end_bytes: Option<u64>,
+    /// The process's peak resident memory so far when the run ended, in bytes: an upper
+    /// bound of the run's own (other work of the process counts too).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl RunProfile {
+    /// A profile from the run's wall time, phases and model call latencies.
+    pub(super) fn new(
+        total: Duration,
+        phase_ms: HashMap<String, u64>,
+        llm_ms: &[u64],
+        rss_start_bytes: Option<u64>,
+    ) -> Self {
+        let mut sorted = llm_ms.to_vec();
+        sorted.sort_unstable();
+        let memory = Memory::now();
+        RunProfile {
+            total_ms: total.as_millis() as u64,
+            phase_ms,
+            llm_calls: llm_ms.len() as u64,
+            llm_ms_total: llm_ms.iter().sum(),
+            llm_ms_median: sorted.get(sorted.len() / 2).copied(),
+            llm_ms_max: sorted.last().copied(),
+            rss_start_bytes,
+            rss_end_bytes: memory.rss,
+            peak_rss_bytes: memory.peak,
+        }
+    }
+}
+
+/// The process's resident memory now and at its peak.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Memory {
+    pub(super) rss: Option<u64>,
+    pub(super) peak: Option<u64>,
+}
+
+impl Memory {
+    /// Read from `/proc/self/status` (`VmRSS`, `VmHWM`); nothing elsewhere.
+    pub(super) fn now() -> Self {
+        let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+            return Memory::default();
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kb| kb.parse::<u64>().ok())
+                .map(|kb| kb * 1024)
+        };
+        Memory {
+            rss: field("VmRSS:"),
+            peak: field("VmHWM:"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_are_summed_and_ranked_and_memory_is_read_where_the_system_says() {
+        let p = RunProfile::new(
+            Duration::from_millis(900),
+            HashMap::from([("code".to_string(), 300)]),
+            &[50, 10, 200, 30, 40],
+            Some(1),
+        );
+        assert_eq!(p.total_ms, 900);
+        assert_eq!((p.llm_calls, p.llm_ms_total), (5, 330));
+        assert_eq!((p.llm_ms_median, p.llm_ms_max), (Some(40), Some(200)));
+        let none = RunProfile::new(Duration::ZERO, HashMap::new(), &[], None);
+        assert_eq!((none.llm_ms_median, none.llm_ms_max), (None, None));
+        if cfg!(target_os = "linux") {
+            let peak = p.peak_rss_bytes.expect("Linux reports VmHWM");
+            assert!(peak >= p.rss_end_bytes.expect("and VmRSS") && peak > 1024 * 1024);
+        }
+    }
+}
