@@ -109,6 +109,12 @@ export interface TeamOptions {
   runDir?: string
   maxConcurrentRuns?: number
   prompts?: Record<string, string>
+  /** Format what the run wrote with the stack's formatter when installed (best effort). */
+  format?: boolean
+  /** Seconds a formatter may run (default 60). */
+  formatTimeout?: number
+  /** Write the stack's `.pre-commit-config.yaml` with the result. */
+  preCommitConfig?: boolean
 }
 
 export interface RunOptions {
@@ -151,6 +157,14 @@ export interface RunReport {
   run_dir: string | null
   /** Where the run's time went (phases, model latency) and the memory the process held. */
   profile: RunProfile | null
+  /** What formatting did, when the team formats. */
+  formatting: FormatReport | null
+}
+
+export interface FormatReport {
+  ran: Array<{ tool: string; command: string[]; ok: boolean; message: string | null; changed: string[]; ms: number }>
+  missing: string[]
+  skipped: Array<{ tool: string; reason: string }>
 }
 
 export interface RunProfile {

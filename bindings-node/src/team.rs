@@ -179,6 +179,16 @@ impl Team {
             if let Some(n) = get::<u32>(&o, "maxConcurrentRuns")? {
                 b = b.max_concurrent_runs(n as usize);
             }
+            if get::<bool>(&o, "format")?.unwrap_or(false) {
+                let timeout = get::<f64>(&o, "formatTimeout")?.unwrap_or(60.0);
+                b = b.format(
+                    Duration::try_from_secs_f64(timeout)
+                        .map_err(|_| invalid("formatTimeout must be a number of seconds ≥ 0"))?,
+                );
+            }
+            if let Some(v) = get::<bool>(&o, "preCommitConfig")? {
+                b = b.pre_commit_config(v);
+            }
             if let Some(Value::Object(prompts)) = get::<Value>(&o, "prompts")? {
                 for (action, template) in prompts {
                     let template = template

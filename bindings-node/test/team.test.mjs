@@ -456,3 +456,22 @@ test('provider faults map to their codes', async () => {
     await new Promise((r) => server.close(r));
   }
 });
+
+test("the stack's formatter formats what the run wrote", async (t) => {
+  const onPath = (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, 'ruff')));
+  if (!onPath) {
+    if (process.env.CI) assert.fail('CI must put ruff on PATH');
+    t.skip('ruff is not installed');
+    return;
+  }
+  const out = temp('format');
+  const ugly = { ...ANSWERS, write_code: 'FILE: app/main.py\nfrom fastapi import FastAPI\napp=FastAPI()\nFILE: requirements.txt\nfastapi\npytest\n' };
+  const report = await new mgx.Team({ provider: syncModel(ugly), stack: 'fastapi', outputDir: out, format: true, preCommitConfig: true }).run(TASK);
+  const ran = report.formatting.ran[0];
+  assert.equal(ran.tool, 'ruff format');
+  assert.ok(ran.ok);
+  assert.deepEqual(ran.changed, ['app/main.py']);
+  assert.match(readFileSync(join(out, 'app/main.py'), 'utf8'), /app = FastAPI\(\)/);
+  assert.ok(existsSync(join(out, '.pre-commit-config.yaml')));
+  assert.throws(() => new mgx.Team({ format: true, formatTimeout: -1 }), { code: 'invalid_argument' });
+});

@@ -44,7 +44,7 @@ pub(crate) struct PyTeam {
 #[pymethods]
 impl PyTeam {
     #[new]
-    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None))]
+    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None, format = false, format_timeout = 60.0, pre_commit_config = false))]
     #[allow(clippy::too_many_arguments)] // the keyword arguments of one Python constructor
     fn new(
         provider: Option<&Bound<'_, PyAny>>,
@@ -72,6 +72,9 @@ impl PyTeam {
         run_dir: Option<PathBuf>,
         max_concurrent_runs: Option<usize>,
         prompts: Option<&Bound<'_, PyDict>>,
+        format: bool,
+        format_timeout: f64,
+        pre_commit_config: bool,
     ) -> PyResult<Self> {
         let mut b = Team::builder().strict(strict).dry_run(dry_run).fsync(fsync);
         if let Some(p) = provider {
@@ -140,6 +143,12 @@ impl PyTeam {
                 b = b.prompt(&action.extract::<String>()?, &template.extract::<String>()?);
             }
         }
+        if format {
+            b = b.format(Duration::try_from_secs_f64(format_timeout).map_err(|_| {
+                PyValueError::new_err("format_timeout must be a number of seconds ≥ 0")
+            })?);
+        }
+        b = b.pre_commit_config(pre_commit_config);
         let on_event = match on_event {
             Some(cb) if !cb.is_callable() => {
                 return Err(PyTypeError::new_err("on_event must be callable"));
@@ -744,6 +753,11 @@ impl PyRunReport {
     #[getter]
     fn profile<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.field(py, "profile")
+    }
+    /// What formatting did (`ran`, `missing`, `skipped`), when the team formats.
+    #[getter]
+    fn formatting<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "formatting")
     }
 
     /// Raise the run's error unless it completed: `RejectedError`, `CancelledError`,

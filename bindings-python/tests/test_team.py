@@ -581,3 +581,21 @@ async def test_provider_faults_map_to_their_exceptions():
         server.shutdown()
     with pytest.raises(mgx.ConfigError):
         mgx.OpenAICompatible(base_url="ftp://example.invalid", model="m")
+
+
+async def test_the_stacks_formatter_formats_what_the_run_wrote(tmp_path):
+    import shutil
+
+    if shutil.which("ruff") is None:
+        service("MGX_NO_SUCH_SERVICE_RUFF")  # CI must have ruff on PATH; elsewhere skip
+    ugly = dict(ANSWERS, write_code="FILE: app/main.py\nfrom fastapi import FastAPI\napp=FastAPI()\nFILE: requirements.txt\nfastapi\npytest\n")
+    team = mgx.Team(provider=SyncModel(ugly), stack="fastapi", output_dir=tmp_path, format=True, pre_commit_config=True)
+    report = await team.run(TASK)
+    report.raise_for_status()
+    ran = report.formatting["ran"][0]
+    assert ran["tool"] == "ruff format" and ran["ok"] and ran["changed"] == ["app/main.py"]
+    assert "app = FastAPI()" in (tmp_path / "app" / "main.py").read_text()
+    assert "ruff format" in (tmp_path / ".pre-commit-config.yaml").read_text()
+    assert (await mgx.Team(dry_run=True).run(TASK)).formatting is None
+    with pytest.raises(ValueError):
+        mgx.Team(format=True, format_timeout=-1)

@@ -496,6 +496,16 @@ struct RunExtras {
     /// Write the run's profile (phase times, model latency, memory) as JSON to this file.
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+    /// Format what the run wrote with the stack's formatter, when it is installed (best
+    /// effort: the report lists what ran, what changed and what was missing).
+    #[arg(long)]
+    format: bool,
+    /// Seconds a formatter may run before it is stopped.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, requires = "format")]
+    format_timeout: f64,
+    /// Write the stack's .pre-commit-config.yaml with the result (unless there is one).
+    #[arg(long)]
+    pre_commit: bool,
 }
 
 /// A new run, or a journaled one to continue.
@@ -534,6 +544,12 @@ fn run_command(
     if let Some(base_dir) = run_dir {
         builder = builder.run_dir(base_dir);
     }
+    if extras.format {
+        let timeout = std::time::Duration::try_from_secs_f64(extras.format_timeout)
+            .map_err(|_| "--format-timeout must be a number of seconds ≥ 0".to_string())?;
+        builder = builder.format(timeout);
+    }
+    builder = builder.pre_commit_config(extras.pre_commit);
     let base: Arc<dyn mgx_core::LlmProvider> = match provider.as_str() {
         "offline" => Arc::new(mgx_core::providers::Offline),
         "openai" => {

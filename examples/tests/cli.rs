@@ -509,6 +509,33 @@ fn run_writes_its_profile_on_request() {
     if cfg!(target_os = "linux") {
         assert!(p["peak_rss_bytes"].as_u64().unwrap() > 1_000_000);
     }
+    // --format and --pre-commit: the configuration is written, the report says what ran.
+    let formatted = dir.join("formatted");
+    let result = mgx(&[
+        "run",
+        "Create a FastAPI /health endpoint with tests",
+        "--out",
+        &formatted.to_string_lossy(),
+        "--yes",
+        "--json",
+        "--format",
+        "--pre-commit",
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let text = stdout(&result);
+    let report: serde_json::Value =
+        serde_json::from_str(&text[text.find("\n{\n").map_or(0, |i| i + 1)..]).unwrap();
+    let formatting = &report["formatting"];
+    assert!(
+        formatting["ran"].as_array().unwrap().len()
+            + formatting["missing"].as_array().unwrap().len()
+            == 1
+    );
+    assert!(formatted.join(".pre-commit-config.yaml").is_file());
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -75,6 +75,7 @@ pub mod cache;
 pub mod cost;
 mod error;
 pub mod events;
+pub mod format;
 pub mod llm;
 pub mod parse;
 pub mod providers;

@@ -189,6 +189,8 @@ pub struct TeamBuilder {
     prompts: std::collections::HashMap<String, String>,
     run_dir: Option<PathBuf>,
     max_concurrent_runs: Option<usize>,
+    format: Option<Duration>,
+    pre_commit: bool,
 }
 
 /// The dollar budget of a task by its complexity, before the multiplier: XS and S $1.5, M $3,
@@ -247,6 +249,8 @@ impl Default for TeamBuilder {
             prompts: std::collections::HashMap::new(),
             run_dir: None,
             max_concurrent_runs: None,
+            format: None,
+            pre_commit: false,
         }
     }
 }
@@ -424,6 +428,21 @@ impl TeamBuilder {
     /// write is still atomic, but a power loss may lose it.
     pub fn fsync(mut self, fsync: bool) -> Self {
         self.fsync = fsync;
+        self
+    }
+
+    /// After writing, format the run's files with the stack's formatter when it is installed,
+    /// each run of it stopped after `timeout` (best effort: see [`crate::format`]; the report's
+    /// `formatting` says what ran, what changed and what was missing).
+    pub fn format(mut self, timeout: Duration) -> Self {
+        self.format = Some(timeout);
+        self
+    }
+
+    /// Write the stack's `.pre-commit-config.yaml` (its formatter and linter as local hooks)
+    /// with the result, unless the project has one.
+    pub fn pre_commit_config(mut self, write: bool) -> Self {
+        self.pre_commit = write;
         self
     }
 

@@ -136,6 +136,9 @@ pub struct RunReport {
     /// Where the run's time went and the memory the process held.
     #[serde(default)]
     pub profile: Option<super::profile::RunProfile>,
+    /// What formatting did, when the team formats ([`super::TeamBuilder::format`]).
+    #[serde(default)]
+    pub formatting: Option<crate::format::FormatReport>,
 }
 
 impl RunReport {
@@ -166,6 +169,7 @@ impl RunReport {
             output_dir: None,
             run_dir: None,
             profile: None,
+            formatting: None,
         }
     }
 
@@ -212,6 +216,8 @@ pub struct RunContext {
     pub project_brief: Option<serde_json::Value>,
     /// The run's fixed facts, rendered once (see `roles::brief_head`).
     pub(super) brief_head: String,
+    /// The `.pre-commit-config.yaml` to write with the result, when asked for.
+    pre_commit: Option<String>,
     prompts: Arc<HashMap<String, String>>,
     prompt_values: Arc<super::prompts::Values>,
     cache: Option<Arc<dyn crate::cache::Cache>>,
@@ -732,6 +738,10 @@ pub(super) async fn run(
         prompts: Arc::new(config.prompts.clone()),
         prompt_values: team.prompt_values(stack),
         project,
+        pre_commit: config
+            .pre_commit
+            .then(|| crate::format::pre_commit_config(stack))
+            .flatten(),
         brief_head: super::roles::brief_head(
             &task.task,
             Some(stack),
@@ -1063,6 +1073,42 @@ async fn drive(
         None => write_result(ctx, output_dir, &options, report),
     };
     add_phase(ctx, "apply", started);
+    if outcome.status == RunStatus::Completed
+        && !config.dry_run
+        && let (Some(timeout), Some(stack)) = (config.format, ctx.stack)
+    {
+        let started = Instant::now();
+        let dir = ctx
+            .project
+            .clone()
+            .unwrap_or_else(|| output_dir.to_path_buf());
+        let options = crate::format::FormatOptions {
+            timeout,
+            whole_project: ctx.project.is_none() && crate::format::holds_only(&dir, &report.files),
+        };
+        let formatted = crate::format::format_files(&dir, stack, &report.files, &options).await;
+        for run in &formatted.ran {
+            let (kind, verb) = if run.ok {
+                (EventType::Progress, "formatted")
+            } else {
+                (EventType::Warning, "failed to format")
+            };
+            ctx.events.emit(
+                kind,
+                format!("{} {verb} {} files", run.tool, run.changed.len()),
+                serde_json::json!({"component": "format", "tool": run.tool, "changed": run.changed, "message": run.message}),
+            );
+        }
+        for tool in &formatted.missing {
+            ctx.events.emit(
+                EventType::Warning,
+                format!("{tool} is not installed; the files are left as written"),
+                serde_json::json!({"component": "format", "tool": tool, "missing": true}),
+            );
+        }
+        report.formatting = Some(formatted);
+        add_phase(ctx, "format", started);
+    }
     outcome
 }
 
@@ -1134,6 +1180,13 @@ async fn patch_project(
     changes
         .operations
         .extend(mgx_patch::ChangeSet::from_files(tests.iter().cloned()).operations);
+    if let Some(text) = &ctx.pre_commit
+        && !project.join(PRE_COMMIT).exists()
+    {
+        changes.operations.extend(
+            mgx_patch::ChangeSet::from_files([(PRE_COMMIT.to_string(), text.clone())]).operations,
+        );
+    }
     let files: Vec<String> = changes
         .operations
         .iter()
@@ -1263,6 +1316,9 @@ fn files_of(message: &Message) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// Where the pre-commit configuration goes.
+const PRE_COMMIT: &str = ".pre-commit-config.yaml";
+
 fn write_result(
     ctx: &RunContext,
     out: &std::path::Path,
@@ -1284,6 +1340,12 @@ fn write_result(
             Some(existing) => existing.1 = content.clone(),
             None => files.push((path.clone(), content.clone())),
         }
+    }
+    if let Some(text) = &ctx.pre_commit
+        && !files.iter().any(|(p, _)| p == PRE_COMMIT)
+        && !out.join(PRE_COMMIT).exists()
+    {
+        files.push((PRE_COMMIT.to_string(), text.clone()));
     }
     let changes =
         mgx_patch::ChangeSet::from_files(files.iter().map(|(p, c)| (p.clone(), c.clone())));

@@ -3,6 +3,7 @@
 
 mod cache;
 mod cassette;
+mod format;
 mod http;
 mod litellm;
 mod team;
