@@ -115,6 +115,25 @@ export interface TeamOptions {
   formatTimeout?: number
   /** Write the stack's `.pre-commit-config.yaml` with the result. */
   preCommitConfig?: boolean
+  /** Commit the result on a branch of its own; push it and open a draft pull request when asked. */
+  git?: boolean | GitOptions
+}
+
+export interface GitOptions {
+  /** Default `mgx`: branches are `{prefix}/{task-slug}/run-{n}`. */
+  branchPrefix?: string
+  /** `{task_name}` and `{run_number}` are filled in. */
+  commitTemplate?: string
+  /** A remote to push the branch to. */
+  push?: string
+  /** Open a draft pull request on GitHub (needs `push`; token from GITHUB_TOKEN or `token`). */
+  pullRequest?: boolean
+  /** `owner/name` (default: from the remote's URL). */
+  repository?: string
+  githubApi?: string
+  token?: string
+  /** Seconds one git command (a push) may take (default 120). */
+  timeout?: number
 }
 
 export interface RunOptions {
@@ -159,6 +178,8 @@ export interface RunReport {
   profile: RunProfile | null
   /** What formatting did, when the team formats. */
   formatting: FormatReport | null
+  /** What the git step did, when the team commits. */
+  git: { branch: string | null; commit: string | null; pushed_to: string | null; pull_request_url: string | null; error: string | null } | null
 }
 
 export interface FormatReport {

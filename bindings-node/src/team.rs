@@ -189,6 +189,12 @@ impl Team {
             if let Some(v) = get::<bool>(&o, "preCommitConfig")? {
                 b = b.pre_commit_config(v);
             }
+            match get::<Value>(&o, "git")? {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+                Some(Value::Bool(true)) => b = b.git(mgx_core::git::GitOptions::default()),
+                Some(Value::Object(g)) => b = b.git(git_options(&g)?),
+                Some(_) => return Err(invalid("git is true or an object of git options")),
+            }
             if let Some(Value::Object(prompts)) = get::<Value>(&o, "prompts")? {
                 for (action, template) in prompts {
                     let template = template
@@ -307,6 +313,35 @@ impl Team {
 
 /// `addEventListener(type, listener)`.
 type AddListenerArgs<'a> = FnArgs<(String, Function<'a, (), ()>)>;
+
+/// `{ branchPrefix, commitTemplate, push, pullRequest, repository, githubApi, token, timeout }`.
+fn git_options(g: &serde_json::Map<String, Value>) -> Result<mgx_core::git::GitOptions> {
+    let mut options = mgx_core::git::GitOptions::default();
+    let text = |v: &Value, key: &str| {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| invalid(format!("git.{key} must be a string")))
+    };
+    for (key, v) in g {
+        match key.as_str() {
+            "branchPrefix" => options.branch_prefix = text(v, key)?,
+            "commitTemplate" => options.commit_template = text(v, key)?,
+            "push" => options.push = Some(text(v, key)?),
+            "pullRequest" => options.pull_request = v.as_bool().unwrap_or(false),
+            "repository" => options.repository = Some(text(v, key)?),
+            "githubApi" => options.github_api = Some(text(v, key)?),
+            "token" => options.token = Some(text(v, key)?),
+            "timeout" => {
+                options.timeout = v
+                    .as_f64()
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or_else(|| invalid("git.timeout must be a number of seconds ≥ 0"))?
+            }
+            other => return Err(invalid(format!("unknown git option {other:?}"))),
+        }
+    }
+    Ok(options)
+}
 
 /// `signal.aborted` cancels at once; an `abort` event later cancels then.
 fn cancel_on_abort(env: &Env, signal: &Object, handle: Arc<RunHandle>) -> Result<()> {

@@ -475,3 +475,13 @@ test("the stack's formatter formats what the run wrote", async (t) => {
   assert.ok(existsSync(join(out, '.pre-commit-config.yaml')));
   assert.throws(() => new mgx.Team({ format: true, formatTimeout: -1 }), { code: 'invalid_argument' });
 });
+
+test('git commits the result on a branch of its own', async () => {
+  const out = temp('git');
+  const report = await new mgx.Team({ outputDir: out, git: { branchPrefix: 'ai' } }).run(TASK);
+  assert.equal(report.git.branch, 'ai/create-a-fastapi-health-endpoint-with-tests/run-1');
+  assert.equal(report.git.error, null);
+  assert.equal(report.git.commit.length, 40);
+  assert.throws(() => new mgx.Team({ git: { colour: 'blue' } }), { code: 'invalid_argument' });
+  assert.throws(() => new mgx.Team({ git: { pullRequest: true } }), { code: 'config' });
+});

@@ -44,7 +44,7 @@ pub(crate) struct PyTeam {
 #[pymethods]
 impl PyTeam {
     #[new]
-    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None, format = false, format_timeout = 60.0, pre_commit_config = false))]
+    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None, format = false, format_timeout = 60.0, pre_commit_config = false, git = None))]
     #[allow(clippy::too_many_arguments)] // the keyword arguments of one Python constructor
     fn new(
         provider: Option<&Bound<'_, PyAny>>,
@@ -75,6 +75,7 @@ impl PyTeam {
         format: bool,
         format_timeout: f64,
         pre_commit_config: bool,
+        git: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut b = Team::builder().strict(strict).dry_run(dry_run).fsync(fsync);
         if let Some(p) = provider {
@@ -149,6 +150,9 @@ impl PyTeam {
             })?);
         }
         b = b.pre_commit_config(pre_commit_config);
+        if let Some(g) = git {
+            b = b.git(git_options(g)?);
+        }
         let on_event = match on_event {
             Some(cb) if !cb.is_callable() => {
                 return Err(PyTypeError::new_err("on_event must be callable"));
@@ -233,6 +237,41 @@ impl PyTeam {
     fn __repr__(&self) -> String {
         format!("{:?}", self.team)
     }
+}
+
+/// `git=True` (the defaults) or a dict: `branch_prefix`, `commit_template`, `push` (a remote),
+/// `pull_request`, `repository` (`owner/name`), `github_api`, `token`, `timeout` (seconds).
+fn git_options(value: &Bound<'_, PyAny>) -> PyResult<mgx_core::git::GitOptions> {
+    let mut options = mgx_core::git::GitOptions::default();
+    if value.cast::<PyBool>().is_ok() {
+        return Ok(options);
+    }
+    let Ok(dict) = value.cast::<PyDict>() else {
+        return Err(PyTypeError::new_err("git is True or a dict of git options"));
+    };
+    for (key, v) in dict.iter() {
+        let key: String = key.extract()?;
+        match key.as_str() {
+            "branch_prefix" => options.branch_prefix = v.extract()?,
+            "commit_template" => options.commit_template = v.extract()?,
+            "push" => options.push = v.extract()?,
+            "pull_request" => options.pull_request = v.extract()?,
+            "repository" => options.repository = v.extract()?,
+            "github_api" => options.github_api = v.extract()?,
+            "token" => options.token = v.extract()?,
+            "timeout" => {
+                options.timeout = Duration::try_from_secs_f64(v.extract()?).map_err(|_| {
+                    PyValueError::new_err("git timeout must be a number of seconds ≥ 0")
+                })?
+            }
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown git option {other:?}"
+                )));
+            }
+        }
+    }
+    Ok(options)
 }
 
 /// What starting a run gives: its handle, its event queue, the task delivering `on_event`.
@@ -758,6 +797,11 @@ impl PyRunReport {
     #[getter]
     fn formatting<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.field(py, "formatting")
+    }
+    /// What the git step did (`branch`, `commit`, `pushed_to`, `pull_request_url`, `error`).
+    #[getter]
+    fn git<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "git")
     }
 
     /// Raise the run's error unless it completed: `RejectedError`, `CancelledError`,

@@ -599,3 +599,18 @@ async def test_the_stacks_formatter_formats_what_the_run_wrote(tmp_path):
     assert (await mgx.Team(dry_run=True).run(TASK)).formatting is None
     with pytest.raises(ValueError):
         mgx.Team(format=True, format_timeout=-1)
+
+
+async def test_git_commits_the_result_on_a_branch_of_its_own(tmp_path):
+    import subprocess
+
+    report = await mgx.Team(output_dir=tmp_path, git={"branch_prefix": "ai"}).run(TASK)
+    report.raise_for_status()
+    assert report.git["branch"] == "ai/create-a-fastapi-health-endpoint-with-tests/run-1"
+    assert report.git["error"] is None and len(report.git["commit"]) == 40
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    assert head.stdout.strip() == report.git["commit"]
+    with pytest.raises(ValueError):
+        mgx.Team(git={"colour": "blue"})
+    with pytest.raises(mgx.ConfigError):
+        mgx.Team(git={"pull_request": True})

@@ -506,6 +506,22 @@ struct RunExtras {
     /// Write the stack's .pre-commit-config.yaml with the result (unless there is one).
     #[arg(long)]
     pre_commit: bool,
+    /// Commit the result on a branch of its own (`PREFIX/task-slug/run-N`); a git failure
+    /// never loses the result.
+    #[arg(long)]
+    git: bool,
+    /// The branch prefix.
+    #[arg(long, value_name = "P", default_value = "mgx", requires = "git")]
+    branch_prefix: String,
+    /// The commit message; `{task_name}` and `{run_number}` are filled in.
+    #[arg(long, value_name = "T", requires = "git")]
+    commit_template: Option<String>,
+    /// Push the branch to this remote.
+    #[arg(long, value_name = "REMOTE", requires = "git")]
+    push: Option<String>,
+    /// Open a draft pull request on GitHub (token from GITHUB_TOKEN; needs --push).
+    #[arg(long, requires = "push")]
+    pr: bool,
 }
 
 /// A new run, or a journaled one to continue.
@@ -550,6 +566,18 @@ fn run_command(
         builder = builder.format(timeout);
     }
     builder = builder.pre_commit_config(extras.pre_commit);
+    if extras.git {
+        let mut git = mgx_core::git::GitOptions {
+            branch_prefix: extras.branch_prefix.clone(),
+            push: extras.push.clone(),
+            pull_request: extras.pr,
+            ..mgx_core::git::GitOptions::default()
+        };
+        if let Some(t) = &extras.commit_template {
+            git.commit_template = t.clone();
+        }
+        builder = builder.git(git);
+    }
     let base: Arc<dyn mgx_core::LlmProvider> = match provider.as_str() {
         "offline" => Arc::new(mgx_core::providers::Offline),
         "openai" => {
@@ -648,6 +676,17 @@ fn run_command(
         }
         if let Some(dir) = &report.run_dir {
             println!("journal: {dir} (mgx resume {dir})");
+        }
+        if let Some(git) = &report.git {
+            if let (Some(branch), Some(commit)) = (&git.branch, &git.commit) {
+                println!("git: {commit} on {branch}");
+            }
+            if let Some(url) = &git.pull_request_url {
+                println!("pull request: {url}");
+            }
+            if let Some(e) = &git.error {
+                eprintln!("git: {e} (the result is written)");
+            }
         }
         if let Some(e) = &report.error {
             eprintln!("error: {e}");

@@ -540,6 +540,44 @@ fn run_writes_its_profile_on_request() {
 }
 
 #[test]
+fn run_commits_its_result_on_a_branch_with_git() {
+    let out = std::env::temp_dir().join(format!("mgx-cli-git-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let result = mgx(&[
+        "run",
+        "Create a FastAPI /health endpoint with tests",
+        "--out",
+        &out.to_string_lossy(),
+        "--yes",
+        "--git",
+        "--branch-prefix",
+        "ai",
+        "--commit-template",
+        "scaffold: {task_name} #{run_number}",
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(stdout(&result).contains("on ai/create-a-fastapi-health-endpoint-with-tests/run-1"));
+    let log = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&out)
+        .args(["log", "-1", "--format=%s"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&log.stdout).trim(),
+        "scaffold: Create a FastAPI /health endpoint with tests #1"
+    );
+    // --pr without --push is bad input.
+    let bad = mgx(&["run", "x", "--out", &out.to_string_lossy(), "--git", "--pr"]);
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
 fn run_records_and_replays_a_cassette() {
     let dir = std::env::temp_dir().join(format!("mgx-cli-cassette-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -89,6 +89,18 @@ pub enum EventType {
     BudgetExceeded,
     /// Something degraded without failing the run (e.g. the cache backend is down).
     Warning,
+    /// A git branch for the run's commit was created (`data.branch`).
+    GitBranchCreated,
+    /// The run's change set was committed (`data.commit`, `data.branch`).
+    GitCommitCreated,
+    /// The branch was pushed (`data.remote`).
+    GitPushSuccess,
+    /// Pushing failed; the commit stays (`data.error`).
+    GitPushFailed,
+    /// A draft pull request was opened (`data.url`).
+    PullRequestOpened,
+    /// A git step failed; the run's result is kept (`data.step`, `data.error`).
+    GitOperationFailed,
     /// A type of the caller's own.
     Custom(String),
 }
@@ -117,6 +129,12 @@ impl EventType {
             EventType::PatchFailed => "patch_failed",
             EventType::BudgetExceeded => "budget_exceeded",
             EventType::Warning => "warning",
+            EventType::GitBranchCreated => "git_branch_created",
+            EventType::GitCommitCreated => "git_commit_created",
+            EventType::GitPushSuccess => "git_push_success",
+            EventType::GitPushFailed => "git_push_failed",
+            EventType::PullRequestOpened => "pull_request_opened",
+            EventType::GitOperationFailed => "git_operation_failed",
             EventType::Custom(name) => name,
         }
     }
@@ -144,6 +162,12 @@ impl EventType {
             "patch_failed" => EventType::PatchFailed,
             "budget_exceeded" => EventType::BudgetExceeded,
             "warning" => EventType::Warning,
+            "git_branch_created" => EventType::GitBranchCreated,
+            "git_commit_created" => EventType::GitCommitCreated,
+            "git_push_success" => EventType::GitPushSuccess,
+            "git_push_failed" => EventType::GitPushFailed,
+            "pull_request_opened" => EventType::PullRequestOpened,
+            "git_operation_failed" => EventType::GitOperationFailed,
             other => EventType::Custom(other.to_string()),
         }
     }

@@ -76,6 +76,7 @@ pub mod cost;
 mod error;
 pub mod events;
 pub mod format;
+pub mod git;
 pub mod llm;
 pub mod parse;
 pub mod providers;

@@ -15,3 +15,5 @@ pub use openai::{
     ApiKey, DEFAULT_BASE_URL, OpenAiCompatible, OpenAiCompatibleBuilder, RetryPolicy, Timeouts,
 };
 pub use scripted::Scripted;
+
+pub(crate) use openai::http_client;

@@ -204,7 +204,7 @@ impl OpenAiCompatibleBuilder {
 
 /// One HTTP client per connect timeout is enough; clients pool connections. The TLS backend is
 /// rustls with ring (no system OpenSSL).
-fn http_client(connect: Duration) -> Result<reqwest::Client> {
+pub(crate) fn http_client(connect: Duration) -> Result<reqwest::Client> {
     static PROVIDER: OnceLock<()> = OnceLock::new();
     PROVIDER.get_or_init(|| {
         // Fails only when a provider is installed already, which is as good.

@@ -191,6 +191,7 @@ pub struct TeamBuilder {
     max_concurrent_runs: Option<usize>,
     format: Option<Duration>,
     pre_commit: bool,
+    git: Option<crate::git::GitOptions>,
 }
 
 /// The dollar budget of a task by its complexity, before the multiplier: XS and S $1.5, M $3,
@@ -251,6 +252,7 @@ impl Default for TeamBuilder {
             max_concurrent_runs: None,
             format: None,
             pre_commit: false,
+            git: None,
         }
     }
 }
@@ -439,6 +441,13 @@ impl TeamBuilder {
         self
     }
 
+    /// Commit the run's result on a branch of its own, and push it and open a draft pull
+    /// request when asked (see [`crate::git`]; the report's `git` says what happened).
+    pub fn git(mut self, options: crate::git::GitOptions) -> Self {
+        self.git = Some(options);
+        self
+    }
+
     /// Write the stack's `.pre-commit-config.yaml` (its formatter and linter as local hooks)
     /// with the result, unless the project has one.
     pub fn pre_commit_config(mut self, write: bool) -> Self {
@@ -507,6 +516,16 @@ impl TeamBuilder {
         }
         if self.max_concurrent_runs == Some(0) {
             return Err(Error::config("max_concurrent_runs must be at least 1"));
+        }
+        if let Some(git) = &self.git {
+            if git.pull_request && git.push.is_none() {
+                return Err(Error::config(
+                    "a pull request needs the branch pushed: name a remote to push to",
+                ));
+            }
+            if git.branch_prefix.trim_matches('/').is_empty() {
+                return Err(Error::config("the git branch prefix is empty"));
+            }
         }
         let slots = self
             .max_concurrent_runs

@@ -139,6 +139,9 @@ pub struct RunReport {
     /// What formatting did, when the team formats ([`super::TeamBuilder::format`]).
     #[serde(default)]
     pub formatting: Option<crate::format::FormatReport>,
+    /// What the git step did, when the team commits ([`super::TeamBuilder::git`]).
+    #[serde(default)]
+    pub git: Option<crate::git::GitReport>,
 }
 
 impl RunReport {
@@ -170,6 +173,7 @@ impl RunReport {
             run_dir: None,
             profile: None,
             formatting: None,
+            git: None,
         }
     }
 
@@ -1068,6 +1072,15 @@ async fn drive(
         fsync: config.fsync,
         ..mgx_patch::ApplyOptions::default()
     };
+    // The repository as it is before anything is written, for the git step to leave it so.
+    let target = ctx
+        .project
+        .clone()
+        .unwrap_or_else(|| output_dir.to_path_buf());
+    let git = match &config.git {
+        Some(_) if !config.dry_run => Some(crate::git::GitSession::before(&target).await),
+        _ => None,
+    };
     let outcome = match ctx.project.clone() {
         Some(project) => patch_project(ctx, &config.approval, &project, &options, report).await,
         None => write_result(ctx, output_dir, &options, report),
@@ -1108,6 +1121,17 @@ async fn drive(
         }
         report.formatting = Some(formatted);
         add_phase(ctx, "format", started);
+    }
+    if outcome.status == RunStatus::Completed
+        && let (Some(session), Some(options)) = (git, &config.git)
+    {
+        let started = Instant::now();
+        report.git = Some(
+            session
+                .commit(&ctx.task.task, &report.files, options, &ctx.events)
+                .await,
+        );
+        add_phase(ctx, "git", started);
     }
     outcome
 }

@@ -4,6 +4,7 @@
 mod cache;
 mod cassette;
 mod format;
+mod git;
 mod http;
 mod litellm;
 mod team;
