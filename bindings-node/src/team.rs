@@ -288,6 +288,12 @@ impl Team {
             }
             signal = get::<Object>(o, "signal")?;
         }
+        // A signal that fired already: the run starts cancelled (no race with a fast run).
+        if let Some(signal) = &signal
+            && get::<bool>(signal, "aborted")?.unwrap_or(false)
+        {
+            options = options.cancelled(true);
+        }
         let mut events = None;
         if queue {
             let (sink, rx) = ChannelSink::new(RUN_EVENTS);

@@ -150,8 +150,8 @@ impl PyTeam {
             })?);
         }
         b = b.pre_commit_config(pre_commit_config);
-        if let Some(g) = git {
-            b = b.git(git_options(g)?);
+        if let Some(options) = git.map(git_options).transpose()?.flatten() {
+            b = b.git(options);
         }
         let on_event = match on_event {
             Some(cb) if !cb.is_callable() => {
@@ -239,12 +239,16 @@ impl PyTeam {
     }
 }
 
-/// `git=True` (the defaults) or a dict: `branch_prefix`, `commit_template`, `push` (a remote),
-/// `pull_request`, `repository` (`owner/name`), `github_api`, `token`, `timeout` (seconds).
-fn git_options(value: &Bound<'_, PyAny>) -> PyResult<mgx_core::git::GitOptions> {
+/// `git=True` (the defaults), `False`/`None` (no git step), or a dict: `branch_prefix`,
+/// `commit_template`, `push` (a remote), `pull_request`, `repository` (`owner/name`),
+/// `github_api`, `token`, `timeout` (seconds).
+fn git_options(value: &Bound<'_, PyAny>) -> PyResult<Option<mgx_core::git::GitOptions>> {
     let mut options = mgx_core::git::GitOptions::default();
-    if value.cast::<PyBool>().is_ok() {
-        return Ok(options);
+    if value.is_none() {
+        return Ok(None);
+    }
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Ok(b.is_true().then_some(options));
     }
     let Ok(dict) = value.cast::<PyDict>() else {
         return Err(PyTypeError::new_err("git is True or a dict of git options"));
@@ -271,7 +275,7 @@ fn git_options(value: &Bound<'_, PyAny>) -> PyResult<mgx_core::git::GitOptions> 
             }
         }
     }
-    Ok(options)
+    Ok(Some(options))
 }
 
 /// What starting a run gives: its handle, its event queue, the task delivering `on_event`.

@@ -610,6 +610,7 @@ async def test_git_commits_the_result_on_a_branch_of_its_own(tmp_path):
     assert report.git["error"] is None and len(report.git["commit"]) == 40
     head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
     assert head.stdout.strip() == report.git["commit"]
+    assert (await mgx.Team(dry_run=True, git=False).run(TASK)).git is None
     with pytest.raises(ValueError):
         mgx.Team(git={"colour": "blue"})
     with pytest.raises(mgx.ConfigError):

@@ -137,12 +137,16 @@ impl GitSession {
             head: None,
             dirty: BTreeSet::new(),
         };
-        if !dir.is_dir() || git(dir, &["rev-parse", "--git-dir"], None).await.is_err() {
+        // A directory the run has yet to make is in the repository of its nearest ancestor.
+        let Some(probe) = dir.ancestors().find(|d| d.is_dir()) else {
+            return session;
+        };
+        if git(probe, &["rev-parse", "--git-dir"], None).await.is_err() {
             return session;
         }
-        session.head = Some(head(dir).await);
+        session.head = Some(head(probe).await);
         if let Ok(status) = git(
-            dir,
+            probe,
             &["status", "--porcelain=v1", "-z", "--untracked-files=all"],
             None,
         )

@@ -652,6 +652,7 @@ pub struct RunOptions {
     output_dir: Option<std::path::PathBuf>,
     sinks: Vec<Arc<dyn EventSink>>,
     wrap: Option<WrapRun>,
+    cancelled: bool,
 }
 
 /// What [`RunOptions::wrap`] takes: the run's future in, the future to spawn out.
@@ -676,6 +677,13 @@ impl RunOptions {
         self
     }
 
+    /// Start the run cancelled (a caller's abort signal that fired already): it ends at once as
+    /// cancelled and writes nothing, and its events and report say so.
+    pub fn cancelled(mut self, cancelled: bool) -> Self {
+        self.cancelled = cancelled;
+        self
+    }
+
     /// Wrap the run's future before [`Team::start_with`] spawns it: for state its task must
     /// carry (a binding's event loop, a tracing span). [`Team::run_with`] runs the future in
     /// place and does not use it.
@@ -691,6 +699,7 @@ impl std::fmt::Debug for RunOptions {
             .field("output_dir", &self.output_dir)
             .field("sinks", &self.sinks.len())
             .field("wrap", &self.wrap.is_some())
+            .field("cancelled", &self.cancelled)
             .finish()
     }
 }
@@ -713,15 +722,11 @@ impl Team {
             .output_dir
             .as_deref()
             .unwrap_or(&self.inner.config.output_dir);
-        run::run(
-            self.inner.clone(),
-            task,
-            out,
-            run::Control::new(),
-            None,
-            &options.sinks,
-        )
-        .await
+        let control = run::Control::new();
+        if options.cancelled {
+            control.cancel();
+        }
+        run::run(self.inner.clone(), task, out, control, None, &options.sinks).await
     }
 
     /// Continue a run journaled under [`TeamBuilder::run_dir`] (its directory, e.g. after a
@@ -768,6 +773,9 @@ impl Team {
     /// [`Team::start`] with per-run settings.
     pub fn start_with(&self, task: &str, options: RunOptions) -> RunHandle {
         let control = run::Control::new();
+        if options.cancelled {
+            control.cancel();
+        }
         let inner = self.inner.clone();
         let task = task.to_string();
         let out = options

@@ -410,6 +410,11 @@ impl Control {
         *self.cancelled.borrow()
     }
 
+    /// Cancel the run (before it starts, or while it runs).
+    pub(super) fn cancel(&self) {
+        self.cancelled.send_replace(true);
+    }
+
     /// Resolves when the run is cancelled.
     async fn cancellation(&self) {
         let mut rx = self.cancelled.subscribe();
@@ -484,7 +489,7 @@ impl RunHandle {
     /// Cancel the run: it stops at once (a call in flight is dropped) and writes nothing; a
     /// write already started completes, atomically.
     pub fn cancel(&self) {
-        self.control.cancelled.send_replace(true);
+        self.control.cancel();
     }
 
     /// Whether the run has ended.

@@ -308,3 +308,24 @@ fn a_pull_request_without_a_push_is_a_configuration_error() {
         .unwrap_err();
     assert_eq!(err.code(), "config");
 }
+
+#[tokio::test]
+async fn a_new_project_inside_a_repository_is_committed_there_not_in_a_nested_one() {
+    let (work, _) = project("nested");
+    let out = work.join("services/health");
+    let team = Team::builder()
+        .output_dir(&out)
+        .stack("fastapi")
+        .git(GitOptions::default());
+    let (report, _) = run(team, "Create a FastAPI /health endpoint with tests").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(report.git.unwrap().error, None);
+    assert!(!out.join(".git").exists());
+    let committed = git(&work, &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        committed
+            .lines()
+            .any(|l| l == "services/health/app/main.py"),
+        "{committed}"
+    );
+}

@@ -1108,3 +1108,23 @@ async fn run_options_add_sinks_and_an_output_dir_per_run_and_wrap_the_task() {
     assert_eq!(events.last().unwrap().event_type, EventType::Completion);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[tokio::test]
+async fn a_run_started_cancelled_ends_cancelled_and_writes_nothing() {
+    let out = out_dir("started-cancelled");
+    let team = Team::builder().stack("fastapi").build().unwrap();
+    let options = mgx_core::team::RunOptions::default()
+        .output_dir(&out)
+        .cancelled(true);
+    let report = team
+        .start_with("Create a FastAPI /health endpoint", options.clone())
+        .report()
+        .await;
+    assert_eq!(report.status, RunStatus::Cancelled);
+    assert_eq!(report.llm_calls, 0);
+    assert!(!out.exists());
+    let report = team
+        .run_with("Create a FastAPI /health endpoint", options)
+        .await;
+    assert_eq!(report.status, RunStatus::Cancelled);
+}
