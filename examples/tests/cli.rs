@@ -14,6 +14,27 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `mgx args…`, which must succeed; its standard output.
+fn mgx_ok(args: &[&str]) -> String {
+    let out = mgx(args);
+    assert!(
+        out.status.success(),
+        "mgx {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out)
+}
+
+/// What `mgx run … --json` prints: the events (JSON lines), then the report.
+fn events_and_report(text: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let report_start = text.find("\n{\n").map_or(0, |i| i + 1);
+    let events = text[..report_start]
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (events, serde_json::from_str(&text[report_start..]).unwrap())
+}
+
 #[test]
 fn stacks_lists_every_stack_and_json_parses() {
     let out = mgx(&["stacks"]);
@@ -450,7 +471,7 @@ fn run_writes_the_project_offline_and_reports_it() {
     let out = std::env::temp_dir().join(format!("mgx-cli-run-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let out_s = out.to_string_lossy().into_owned();
-    let result = mgx(&[
+    let text = mgx_ok(&[
         "run",
         "Create a FastAPI /health endpoint with tests",
         "--out",
@@ -458,21 +479,10 @@ fn run_writes_the_project_offline_and_reports_it() {
         "--yes",
         "--json",
     ]);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
     // Events as JSON lines, then the report.
-    let text = stdout(&result);
-    let report_start = text.find("\n{\n").map_or(0, |i| i + 1);
-    let events: Vec<serde_json::Value> = text[..report_start]
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (events, report) = events_and_report(&text);
     assert_eq!(events[0]["event_type"], "analysis_start");
     assert_eq!(events.last().unwrap()["event_type"], "completion");
-    let report: serde_json::Value = serde_json::from_str(&text[report_start..]).unwrap();
     assert_eq!(report["status"], "completed");
     assert_eq!(report["providers"][0], "offline/scaffold");
     assert!(out.join("app/main.py").exists() && out.join("tests/test_health.py").exists());
@@ -487,7 +497,7 @@ fn run_writes_its_profile_on_request() {
     let dir = std::env::temp_dir().join(format!("mgx-cli-profile-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (out, profile) = (dir.join("out"), dir.join("profile.json"));
-    let result = mgx(&[
+    mgx_ok(&[
         "run",
         "Create a FastAPI /health endpoint with tests",
         "--out",
@@ -496,11 +506,6 @@ fn run_writes_its_profile_on_request() {
         "--profile",
         &profile.to_string_lossy(),
     ]);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
     let p: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
     assert_eq!(p["llm_calls"], 5);
@@ -511,7 +516,7 @@ fn run_writes_its_profile_on_request() {
     }
     // --format and --pre-commit: the configuration is written, the report says what ran.
     let formatted = dir.join("formatted");
-    let result = mgx(&[
+    let text = mgx_ok(&[
         "run",
         "Create a FastAPI /health endpoint with tests",
         "--out",
@@ -521,14 +526,7 @@ fn run_writes_its_profile_on_request() {
         "--format",
         "--pre-commit",
     ]);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let text = stdout(&result);
-    let report: serde_json::Value =
-        serde_json::from_str(&text[text.find("\n{\n").map_or(0, |i| i + 1)..]).unwrap();
+    let (_, report) = events_and_report(&text);
     let formatting = &report["formatting"];
     assert!(
         formatting["ran"].as_array().unwrap().len()
@@ -543,7 +541,7 @@ fn run_writes_its_profile_on_request() {
 fn run_commits_its_result_on_a_branch_with_git() {
     let out = std::env::temp_dir().join(format!("mgx-cli-git-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let result = mgx(&[
+    let text = mgx_ok(&[
         "run",
         "Create a FastAPI /health endpoint with tests",
         "--out",
@@ -555,12 +553,7 @@ fn run_commits_its_result_on_a_branch_with_git() {
         "--commit-template",
         "scaffold: {task_name} #{run_number}",
     ]);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    assert!(stdout(&result).contains("on ai/create-a-fastapi-health-endpoint-with-tests/run-1"));
+    assert!(text.contains("on ai/create-a-fastapi-health-endpoint-with-tests/run-1"));
     let log = std::process::Command::new("git")
         .arg("-C")
         .arg(&out)

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mgx_core::format::{FormatOptions, format_files, pre_commit_config};
-use mgx_core::llm::ChatRequest;
 use mgx_core::providers::Scripted;
 use mgx_core::stacks::{StackRegistry, StackSpec, Tool};
 use mgx_core::team::{RunStatus, Team};
+
+use crate::team::action;
 
 fn dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mgx-format-{}-{name}", std::process::id()));
@@ -26,17 +27,6 @@ fn installed(tool: &str) -> bool {
     }
     eprintln!("{tool} is not installed: skipping");
     false
-}
-
-fn action(request: &ChatRequest) -> String {
-    request.messages[0]
-        .content
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("mgx-action:")
-        .trim()
-        .to_string()
 }
 
 /// A team whose engineer writes `code` and tester writes `tests`, everything else fixed.
@@ -169,6 +159,7 @@ async fn a_run_whose_formatter_is_missing_completes_and_warns() {
         .build()
         .unwrap();
     let report = team.run("Create a FastAPI /health endpoint").await;
+    drop(team); // the team holds the sink: the event stream ends with it
     assert_eq!(report.status, RunStatus::Completed);
     let formatting = report.formatting.unwrap();
     if formatting.missing.is_empty() {

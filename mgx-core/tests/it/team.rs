@@ -23,7 +23,8 @@ fn out_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-fn action(request: &ChatRequest) -> String {
+/// The action a request asks for (the default team tags its system prompt's first line).
+pub(crate) fn action(request: &ChatRequest) -> String {
     request.messages[0]
         .content
         .lines()
