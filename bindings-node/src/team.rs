@@ -22,7 +22,7 @@ use mgx_core::team::{
 
 use crate::caches::cache_from;
 use crate::error::{Failure, Result, Settled, core_err, invalid, promise};
-use crate::providers::{Answer, from_js, napi_err, provider_from};
+use crate::providers::{Answer, napi_err, provider_from};
 
 /// A JS function of one plain-object argument that may return a Promise, callable from any
 /// thread (weak: it does not keep Node alive).
@@ -481,7 +481,7 @@ async fn deliver(mut rx: Events, on_event: Arc<Callback>) {
     while let Some(event) = rx.next().await {
         let value = serde_json::to_value(&event).unwrap_or_default();
         if let Err(e) = ask(&on_event, value).await {
-            eprintln!("mgx: onEvent failed: {}", from_js(e));
+            eprintln!("mgx: onEvent failed: {}", e.reason);
         }
     }
 }
