@@ -97,3 +97,75 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
         }
     }
 }
+
+/// What a project's files say about its stack, as text for stack inference: the packages its
+/// manifests declare, its languages by file count, and files that mark a framework
+/// (`manage.py`, `artisan`, `next.config.js` …). Small: manifests at the top two levels only.
+pub(super) fn stack_evidence(root: &Path) -> String {
+    let mut paths = Vec::new();
+    walk(root, root, &mut paths);
+    let mut words: Vec<String> = Vec::new();
+    let mut languages: std::collections::BTreeMap<&str, usize> = Default::default();
+    for path in &paths {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let depth = path.matches('/').count();
+        let language = match name.rsplit_once('.').map(|(_, e)| e) {
+            Some("py") => Some("python"),
+            Some("ts" | "tsx") => Some("typescript"),
+            Some("js" | "jsx" | "mjs") => Some("javascript"),
+            Some("go") => Some("go"),
+            Some("rs") => Some("rust"),
+            Some("php") => Some("php"),
+            Some("rb") => Some("ruby"),
+            Some("java") => Some("java"),
+            Some("kt") => Some("kotlin"),
+            Some("cs") => Some("csharp"),
+            Some("dart") => Some("dart"),
+            Some("vue") => Some("vue"),
+            _ => None,
+        };
+        if let Some(l) = language {
+            *languages.entry(l).or_default() += 1;
+        }
+        if depth > 1 {
+            continue;
+        }
+        match name {
+            "manage.py" => words.push("django".into()),
+            "artisan" => words.push("laravel".into()),
+            "Dockerfile" | "docker-compose.yml" | "compose.yaml" => words.push("docker".into()),
+            n if n.starts_with("next.config.") => words.push("next.js".into()),
+            n if n.starts_with("vite.config.") => words.push("vite".into()),
+            n if n.ends_with(".csproj") => words.push("dotnet asp.net".into()),
+            _ => {}
+        }
+        let Ok(content) = std::fs::read_to_string(root.join(path)) else {
+            continue;
+        };
+        if content.len() > 256 * 1024 {
+            continue;
+        }
+        if name == "requirements.txt" {
+            for line in content.lines() {
+                let package = line
+                    .split(['<', '>', '=', '~', '!', ';', '[', ' ', '#'])
+                    .next()
+                    .unwrap_or_default()
+                    .trim();
+                if !package.is_empty() && !package.starts_with('-') {
+                    words.push(package.to_lowercase());
+                }
+            }
+        } else if let Some(deps) = mgx_guardrails::deps::declared(name, &content) {
+            words.extend(
+                deps.into_iter()
+                    .filter(|d| !d.dev)
+                    .map(|d| d.name.to_lowercase()),
+            );
+        }
+    }
+    let mut ranked: Vec<(&str, usize)> = languages.into_iter().collect();
+    ranked.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    words.extend(ranked.into_iter().take(2).map(|(l, _)| l.to_string()));
+    words.join(" ")
+}

@@ -655,7 +655,7 @@ pub(super) async fn run(
     }
     task.constraints.extend(config.constraints.iter().cloned());
     let registry = mgx_stacks::StackRegistry::builtin();
-    let (stack, confidence) = match task.resolve_stack(registry) {
+    let (mut stack, mut confidence) = match task.resolve_stack(registry) {
         Ok(resolved) => (resolved.spec(), resolved.confidence()),
         Err(e) => {
             return fail(
@@ -667,6 +667,22 @@ pub(super) async fn run(
             );
         }
     };
+    // A project to patch says what it is built with, when the task does not.
+    let project_dir = config.project.clone().or_else(|| {
+        (task.output_mode == mgx_stacks::OutputMode::PatchExisting)
+            .then(|| task.existing_project_path.clone())
+            .flatten()
+    });
+    if stack.is_none()
+        && let Some(dir) = project_dir.as_deref().filter(|d| d.is_dir())
+    {
+        let evidence = super::project::stack_evidence(dir);
+        let inferred = registry.infer(&format!("{} {evidence}", task.task));
+        if let Some(spec) = inferred.stack.as_deref().and_then(|id| registry.find(id)) {
+            stack = Some(spec);
+            confidence = inferred.confidence;
+        }
+    }
     let Some(stack) = stack else {
         return fail(
             report,
@@ -718,11 +734,7 @@ pub(super) async fn run(
     report.providers = providers;
 
     let strict = config.strict || task.strict_requirements;
-    let project = config.project.clone().or_else(|| {
-        (task.output_mode == mgx_stacks::OutputMode::PatchExisting)
-            .then(|| task.existing_project_path.clone())
-            .flatten()
-    });
+    let project = project_dir;
     if let Some(dir) = &project
         && !dir.is_dir()
     {

@@ -1129,3 +1129,35 @@ async fn a_run_started_cancelled_ends_cancelled_and_writes_nothing() {
         .await;
     assert_eq!(report.status, RunStatus::Cancelled);
 }
+
+#[tokio::test]
+async fn a_patch_run_finds_the_stack_in_the_projects_files() {
+    let dir = out_dir("infer-from-project");
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(
+        dir.join("app/main.py"),
+        "from fastapi import FastAPI\n\napp = FastAPI()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("requirements.txt"),
+        "fastapi>=0.110\nuvicorn[standard]\n",
+    )
+    .unwrap();
+    let team = Team::builder().project(&dir).build().unwrap();
+    let report = team.run("Add a /health endpoint with tests").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(report.stack.as_deref(), Some("fastapi"));
+    assert!(report.stack_confidence > 0.0);
+    // Nothing to go on: still a typed failure.
+    let empty = out_dir("infer-from-nothing");
+    std::fs::create_dir_all(&empty).unwrap();
+    let report = Team::builder()
+        .project(&empty)
+        .build()
+        .unwrap()
+        .run("Add a /health endpoint")
+        .await;
+    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(report.error_code.as_deref(), Some("task"));
+}
