@@ -17,7 +17,8 @@ use mgx_core::budget::Budget;
 use mgx_core::cost::PriceTable;
 use mgx_core::events::{ChannelSink, EventStream as Events};
 use mgx_core::team::{
-    ApprovalPolicy, HumanReview, ReviewVerdict, RunHandle, RunOptions, RunReport, RunStatus,
+    Approval, ApprovalPolicy, HumanReview, Message, ReviewVerdict, RunHandle, RunOptions,
+    RunReport, RunStatus,
 };
 
 use crate::caches::cache_from;
@@ -59,7 +60,6 @@ const RUN_EVENTS: usize = 4096;
 pub struct Team {
     team: mgx_core::team::Team,
     on_event: Option<Arc<Callback>>,
-    approval: Option<Arc<Callback>>,
 }
 
 fn get<T: FromNapiValue>(o: &Object, key: &str) -> Result<Option<T>> {
@@ -73,7 +73,6 @@ impl Team {
     pub fn new(env: Env, options: Option<Object>) -> Result<Self> {
         let mut b = mgx_core::team::Team::builder();
         let mut on_event = None;
-        let mut approval_fn = None;
         if let Some(o) = options {
             if let Some(p) = get::<Unknown>(&o, "provider")? {
                 b = b.provider(provider_from(&env, p)?);
@@ -152,9 +151,15 @@ impl Team {
                     });
                 }
                 Some(f) => {
-                    // A function decides at each gate; the run waits for it like for a person.
-                    approval_fn = Some(callback(&env, f, "approval")?);
-                    b = b.approval(ApprovalPolicy::Manual { timeout });
+                    // A function decides at each gate, within the approval timeout.
+                    let decide_fn = callback(&env, f, "approval")?;
+                    b = b.approval(ApprovalPolicy::AsyncCallback {
+                        decide: Arc::new(move |shown: Message| {
+                            let decide_fn = decide_fn.clone();
+                            Box::pin(async move { decide(&decide_fn, &shown).await })
+                        }),
+                        timeout,
+                    });
                 }
             }
             if let Some(f) = get::<Unknown>(&o, "humanReviewer")? {
@@ -205,11 +210,7 @@ impl Team {
             }
         }
         let team = b.build().map_err(|e| core_err(&e))?;
-        Ok(Team {
-            team,
-            on_event,
-            approval: approval_fn,
-        })
+        Ok(Team { team, on_event })
     }
 
     /// Run `task` (text, or the JSON task contract) to its end. Resolves with the report when
@@ -303,9 +304,6 @@ impl Team {
         let handle = Arc::new(within_runtime_if_available(|| {
             self.team.start_with(task, options)
         }));
-        if let Some(decide) = &self.approval {
-            napi::bindgen_prelude::spawn(approve_with(handle.clone(), decide.clone()));
-        }
         if let Some(signal) = signal {
             cancel_on_abort(env, &signal, handle.clone())?;
         }
@@ -416,37 +414,32 @@ fn settle(report: RunReport) -> Settled {
     }))
 }
 
-/// Decide each gate (the plan, then in patch mode the change set) with the `approval`
-/// function: `true`/`undefined` approve, `false` rejects, `{ approve, feedback, reason }` says
-/// more. A throw or rejection rejects, with its message.
-async fn approve_with(handle: Arc<RunHandle>, decide: Arc<Callback>) {
-    if let Some(plan) = handle.plan().await {
-        gate(&handle, &decide, &plan).await;
-    } else {
-        return;
-    }
-    if let Some(change_set) = handle.change_set().await {
-        gate(&handle, &decide, &change_set).await;
-    }
-}
-
-async fn gate(handle: &RunHandle, decide: &Callback, message: &mgx_core::team::Message) {
-    let shown = serde_json::to_value(message).unwrap_or_default();
-    match ask(decide, shown).await {
-        Ok(Value::Null) | Ok(Value::Bool(true)) => handle.approve(None),
-        Ok(Value::Bool(false)) => handle.reject("rejected by the approval function"),
+/// What the `approval` function decides about what it is shown: `true`/`undefined` approve,
+/// `false` rejects, `{ approve, feedback, reason }` says more. A throw or rejection rejects,
+/// with its message.
+async fn decide(decide_fn: &Callback, shown: &Message) -> Approval {
+    let reject = |reason: String| Approval::Reject { reason };
+    match ask(decide_fn, serde_json::to_value(shown).unwrap_or_default()).await {
+        Ok(Value::Null) | Ok(Value::Bool(true)) => Approval::Approve { feedback: None },
+        Ok(Value::Bool(false)) => reject("rejected by the approval function".into()),
         Ok(Value::Object(answer)) => {
             let text = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_string);
-            if answer.get("approve").and_then(Value::as_bool).unwrap_or(false) {
-                handle.approve(text("feedback"));
+            if answer
+                .get("approve")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+            {
+                Approval::Approve {
+                    feedback: text("feedback"),
+                }
             } else {
-                handle.reject(text("reason").unwrap_or_else(|| "rejected by the approval function".into()));
+                reject(text("reason").unwrap_or_else(|| "rejected by the approval function".into()))
             }
         }
-        Ok(other) => handle.reject(format!(
+        Ok(other) => reject(format!(
             "the approval function answers true, false, undefined or {{ approve, feedback, reason }}, not {other}"
         )),
-        Err(e) => handle.reject(format!("the approval function threw: {}", e.reason)),
+        Err(e) => reject(format!("the approval function threw: {}", e.reason)),
     }
 }
 

@@ -133,6 +133,15 @@ pub enum ApprovalPolicy {
         /// How long to wait for a decision (300 s is the usual default).
         timeout: Duration,
     },
+    /// Asked of an asynchronous function (a UI, a callback into Python or JavaScript) at each
+    /// gate — the plan, then in patch mode the change set — which must answer within
+    /// `timeout` (the run ends with `approval_timeout` after it).
+    AsyncCallback {
+        /// Sees what waits for approval and answers.
+        decide: Arc<dyn Fn(Message) -> futures::future::BoxFuture<'static, Approval> + Send + Sync>,
+        /// How long to wait for its answer.
+        timeout: Duration,
+    },
 }
 
 impl std::fmt::Debug for ApprovalPolicy {
@@ -141,6 +150,9 @@ impl std::fmt::Debug for ApprovalPolicy {
             ApprovalPolicy::Auto => f.write_str("Auto"),
             ApprovalPolicy::Callback(_) => f.write_str("Callback(..)"),
             ApprovalPolicy::Manual { timeout } => write!(f, "Manual {{ timeout: {timeout:?} }}"),
+            ApprovalPolicy::AsyncCallback { timeout, .. } => {
+                write!(f, "AsyncCallback {{ timeout: {timeout:?} }}")
+            }
         }
     }
 }

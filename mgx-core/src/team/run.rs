@@ -1158,6 +1158,12 @@ async fn decide(policy: &ApprovalPolicy, ctx: &RunContext, message: &Message) ->
     match policy {
         ApprovalPolicy::Auto => Ok(Approval::Approve { feedback: None }),
         ApprovalPolicy::Callback(f) => Ok(f(message)),
+        ApprovalPolicy::AsyncCallback { decide, timeout } => tokio::select! {
+            decided = tokio::time::timeout(*timeout, decide(message.clone())) => {
+                decided.map_err(|_| Error::ApprovalTimeout { seconds: timeout.as_secs() })
+            }
+            () = ctx.control.cancellation() => Err(Error::Cancelled),
+        },
         ApprovalPolicy::Manual { timeout } => {
             let mut rx = ctx.control.decision.subscribe();
             let decided = {
@@ -1221,13 +1227,9 @@ async fn patch_project(
     changes
         .operations
         .extend(mgx_patch::ChangeSet::from_files(tests.iter().cloned()).operations);
-    if let Some(text) = &ctx.pre_commit
-        && !project.join(PRE_COMMIT).exists()
-    {
-        changes.operations.extend(
-            mgx_patch::ChangeSet::from_files([(PRE_COMMIT.to_string(), text.clone())]).operations,
-        );
-    }
+    changes
+        .operations
+        .extend(mgx_patch::ChangeSet::from_files(pre_commit_file(ctx, project)).operations);
     let files: Vec<String> = changes
         .operations
         .iter()
@@ -1360,6 +1362,12 @@ fn files_of(message: &Message) -> Vec<(String, String)> {
 /// Where the pre-commit configuration goes.
 const PRE_COMMIT: &str = ".pre-commit-config.yaml";
 
+/// The pre-commit configuration to write under `root`, when asked for and `root` has none.
+fn pre_commit_file(ctx: &RunContext, root: &std::path::Path) -> Option<(String, String)> {
+    let text = ctx.pre_commit.as_ref()?;
+    (!root.join(PRE_COMMIT).exists()).then(|| (PRE_COMMIT.to_string(), text.clone()))
+}
+
 fn write_result(
     ctx: &RunContext,
     out: &std::path::Path,
@@ -1382,11 +1390,8 @@ fn write_result(
             None => files.push((path.clone(), content.clone())),
         }
     }
-    if let Some(text) = &ctx.pre_commit
-        && !files.iter().any(|(p, _)| p == PRE_COMMIT)
-        && !out.join(PRE_COMMIT).exists()
-    {
-        files.push((PRE_COMMIT.to_string(), text.clone()));
+    if !files.iter().any(|(p, _)| p == PRE_COMMIT) {
+        files.extend(pre_commit_file(ctx, out));
     }
     let changes =
         mgx_patch::ChangeSet::from_files(files.iter().map(|(p, c)| (p.clone(), c.clone())));

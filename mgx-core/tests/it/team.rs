@@ -1161,3 +1161,50 @@ async fn a_patch_run_finds_the_stack_in_the_projects_files() {
     assert_eq!(report.status, RunStatus::Failed);
     assert_eq!(report.error_code.as_deref(), Some("task"));
 }
+
+#[tokio::test]
+async fn an_async_approval_function_decides_each_gate_within_its_time() {
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let seen = shown.clone();
+    let decide = Arc::new(move |m: Message| {
+        seen.lock().unwrap().push(m.kind);
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            Approval::Approve {
+                feedback: Some("fine".into()),
+            }
+        }) as futures::future::BoxFuture<'static, Approval>
+    });
+    let team = Team::builder()
+        .dry_run(true)
+        .approval(ApprovalPolicy::AsyncCallback {
+            decide,
+            timeout: Duration::from_secs(5),
+        })
+        .build()
+        .unwrap();
+    let report = team
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(*shown.lock().unwrap(), ["plan"]);
+    // Too slow: the run ends with approval_timeout.
+    let slow = Arc::new(|_m: Message| {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Approval::Approve { feedback: None }
+        }) as futures::future::BoxFuture<'static, Approval>
+    });
+    let team = Team::builder()
+        .dry_run(true)
+        .approval(ApprovalPolicy::AsyncCallback {
+            decide: slow,
+            timeout: Duration::from_millis(50),
+        })
+        .build()
+        .unwrap();
+    let report = team
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(report.error_code.as_deref(), Some("approval_timeout"));
+}
