@@ -506,6 +506,18 @@ def service(name):
     pytest.skip(f"{name} is not set")
 
 
+def tool(name):
+    """A real tool on PATH; CI must provide it, elsewhere the test skips."""
+    import os
+    import shutil
+
+    if shutil.which(name):
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must put {name} on PATH")
+    pytest.skip(f"{name} is not installed")
+
+
 async def test_a_real_redis_cache_shares_answers_between_teams():
     import uuid
 
@@ -584,10 +596,7 @@ async def test_provider_faults_map_to_their_exceptions():
 
 
 async def test_the_stacks_formatter_formats_what_the_run_wrote(tmp_path):
-    import shutil
-
-    if shutil.which("ruff") is None:
-        service("MGX_NO_SUCH_SERVICE_RUFF")  # CI must have ruff on PATH; elsewhere skip
+    tool("ruff")
     ugly = dict(ANSWERS, write_code="FILE: app/main.py\nfrom fastapi import FastAPI\napp=FastAPI()\nFILE: requirements.txt\nfastapi\npytest\n")
     team = mgx.Team(provider=SyncModel(ugly), stack="fastapi", output_dir=tmp_path, format=True, pre_commit_config=True)
     report = await team.run(TASK)
