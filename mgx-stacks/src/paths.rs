@@ -115,6 +115,25 @@ impl std::error::Error for PathViolation {}
 /// Check `path` against the policy and return its normal form: `/` separators, no `.` or empty
 /// components (`./src//a.ts` → `src/a.ts`).
 pub fn check(path: &str) -> Result<String, PathViolation> {
+    let mut normal = String::with_capacity(path.len());
+    walk(path, Some(&mut normal))?;
+    Ok(normal)
+}
+
+/// [`check`] without building the normal form: whether the policy allows `path`.
+///
+/// ```
+/// use mgx_stacks::paths::{PathViolation, verify};
+///
+/// assert_eq!(verify("./src//app.ts"), Ok(()));
+/// assert_eq!(verify("../etc/passwd"), Err(PathViolation::ParentComponent));
+/// ```
+pub fn verify(path: &str) -> Result<(), PathViolation> {
+    walk(path, None)
+}
+
+/// The policy, component by component; the normal form goes to `normal` when given.
+fn walk(path: &str, mut normal: Option<&mut String>) -> Result<(), PathViolation> {
     let trimmed = path.trim_matches(|c: char| c == ' ' || c == '\t');
     if trimmed.is_empty() {
         return Err(PathViolation::Empty);
@@ -142,7 +161,7 @@ pub fn check(path: &str) -> Result<String, PathViolation> {
     if trimmed.ends_with(['/', '\\']) {
         return Err(PathViolation::Directory);
     }
-    let mut normal = String::with_capacity(trimmed.len());
+    let mut components = 0usize;
     for component in trimmed.split(['/', '\\']) {
         match component {
             "" | "." => continue,
@@ -159,18 +178,21 @@ pub fn check(path: &str) -> Result<String, PathViolation> {
         if component.eq_ignore_ascii_case(".git") {
             return Err(PathViolation::GitDirectory);
         }
-        if normal.is_empty() && component.eq_ignore_ascii_case(".mgx") {
+        if components == 0 && component.eq_ignore_ascii_case(".mgx") {
             return Err(PathViolation::MgxDirectory);
         }
-        if !normal.is_empty() {
-            normal.push('/');
+        if let Some(normal) = normal.as_deref_mut() {
+            if components > 0 {
+                normal.push('/');
+            }
+            normal.push_str(component);
         }
-        normal.push_str(component);
+        components += 1;
     }
-    if normal.is_empty() {
+    if components == 0 {
         return Err(PathViolation::Empty);
     }
-    Ok(normal)
+    Ok(())
 }
 
 /// The lexical normal form used to compare paths, without judging them: `/` separators, no `.`
@@ -195,16 +217,18 @@ fn is_reserved_name(component: &str) -> bool {
         .split('.')
         .next()
         .unwrap_or(component)
-        .trim_end_matches([' ', '.']);
-    let upper = stem.to_ascii_uppercase();
-    match upper.as_str() {
-        "CON" | "PRN" | "AUX" | "NUL" => true,
-        _ => {
-            let b = upper.as_bytes();
-            b.len() == 4
-                && (upper.starts_with("COM") || upper.starts_with("LPT"))
-                && (b'1'..=b'9').contains(&b[3])
+        .trim_end_matches([' ', '.'])
+        .as_bytes();
+    match stem {
+        [a, b, c] => ["CON", "PRN", "AUX", "NUL"]
+            .iter()
+            .any(|name| name.as_bytes().eq_ignore_ascii_case(&[*a, *b, *c])),
+        [a, b, c, digit] => {
+            let prefix = [*a, *b, *c];
+            (prefix.eq_ignore_ascii_case(b"COM") || prefix.eq_ignore_ascii_case(b"LPT"))
+                && (b'1'..=b'9').contains(digit)
         }
+        _ => false,
     }
 }
 
@@ -241,6 +265,8 @@ mod tests {
             ("CON", PathViolation::ReservedName),
             ("src/nul.txt", PathViolation::ReservedName),
             ("LPT9.log", PathViolation::ReservedName),
+            ("lib/com3.txt", PathViolation::ReservedName),
+            ("Prn. /x", PathViolation::ReservedName),
             (".git/hooks/pre-commit", PathViolation::GitDirectory),
             ("vendor/lib/.git/config", PathViolation::GitDirectory),
             (".GIT/config", PathViolation::GitDirectory),
@@ -250,6 +276,7 @@ mod tests {
         ];
         for (path, want) in cases {
             assert_eq!(check(path), Err(*want), "{path:?}");
+            assert_eq!(verify(path), Err(*want), "{path:?}");
         }
     }
 
@@ -267,10 +294,13 @@ mod tests {
             (".gitignore", ".gitignore"),
             ("console.ts", "console.ts"),
             ("COM10", "COM10"),
+            ("COMA", "COMA"),
+            ("conn.ts", "conn.ts"),
             ("  spaced.txt ", "spaced.txt"),
         ];
         for (path, want) in cases {
             assert_eq!(check(path).as_deref(), Ok(want), "{path:?}");
+            assert_eq!(verify(path), Ok(()), "{path:?}");
         }
         assert_eq!(normalize("./a//b/./c"), "a/b/c");
         assert_eq!(normalize("a\\b"), "a/b");
