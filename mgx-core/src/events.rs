@@ -289,6 +289,15 @@ impl Emitter {
     }
 }
 
+/// `emit!(emitter, event_type, message, data)`: [`Emitter::emit`] whose message and data
+/// (`format!`, `json!`) are only built when someone listens.
+macro_rules! emit {
+    ($emitter:expr, $event_type:expr, $message:expr, $data:expr $(,)?) => {
+        $emitter.emit_lazy($event_type, || ($message.into(), $data))
+    };
+}
+pub(crate) use emit;
+
 impl fmt::Debug for Emitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Emitter")

@@ -34,21 +34,32 @@ pub fn json_object(text: &str) -> Option<serde_json::Value> {
 
 /// The first JSON object in `text` that deserialises as `T`.
 pub fn parse_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    // The common answer is the object alone: read it straight into `T`, no `Value` between.
+    if let Some(v) = direct(text.trim()) {
+        return Some(v);
+    }
     let fenced = fences(text);
     let candidates = fenced
         .iter()
         .map(|(_, body)| *body)
         .chain(std::iter::once(text));
     for candidate in candidates {
-        if let Some(v) = parse_object(candidate.trim())
-            .into_iter()
-            .chain(objects(candidate))
-            .find_map(|v| serde_json::from_value::<T>(v).ok())
+        if let Some(v) = direct(candidate.trim())
+            .or_else(|| objects(candidate).find_map(|v| serde_json::from_value::<T>(v).ok()))
         {
             return Some(v);
         }
     }
     None
+}
+
+/// `text` as `T` when it is one JSON object (not an array a struct would also accept).
+fn direct<T: DeserializeOwned>(text: &str) -> Option<T> {
+    if text.starts_with('{') {
+        serde_json::from_str(text).ok()
+    } else {
+        None
+    }
 }
 
 fn parse_object(text: &str) -> Option<serde_json::Value> {

@@ -310,6 +310,12 @@ impl<'s> Validator<'s> {
 
     /// Validate generated output.
     pub fn validate(&self, output: &str) -> ValidationResult {
+        self.validate_manifest(&parse(output), output)
+    }
+
+    /// Validate a manifest already parsed from `output` (for a caller that needs the parsed
+    /// files too: one parse instead of two).
+    pub fn validate_manifest(&self, manifest: &Manifest, output: &str) -> ValidationResult {
         if output.trim().is_empty() {
             return ValidationResult::from_findings(vec![finding(
                 FindingCode::EmptyOutput,
@@ -318,11 +324,6 @@ impl<'s> Validator<'s> {
                 None,
             )]);
         }
-        self.validate_manifest(&parse(output), output)
-    }
-
-    /// Validate a manifest already parsed from `output`.
-    pub fn validate_manifest(&self, manifest: &Manifest, output: &str) -> ValidationResult {
         let mut run = Run {
             v: self,
             manifest,

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::run::{ReviewVerdict, RunContext, Validation};
 use super::{Action, Message, Role, kinds};
 use crate::error::{Error, Result};
-use crate::events::EventType;
+use crate::events::{EventType, emit};
 use crate::parse::{json_object, parse_json};
 
 /// A role that runs its actions in order on every message it watches and publishes what
@@ -97,8 +97,18 @@ impl Brief {
         self
     }
 
-    fn finish(mut self) -> String {
+    fn finish(self) -> String {
+        self.finish_with(&[])
+    }
+
+    /// The brief, then `tail` (the code and tests an action shows), in the one buffer.
+    fn finish_with(mut self, tail: &[&str]) -> String {
+        self.buf
+            .reserve(6 + tail.iter().map(|part| part.len()).sum::<usize>());
         self.buf.extend_from_slice(b"}\n```\n");
+        for part in tail {
+            self.buf.extend_from_slice(part.as_bytes());
+        }
         // serde_json writes UTF-8, and so does everything else here.
         String::from_utf8(self.buf)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -199,8 +209,7 @@ async fn ask_json<T: serde::de::DeserializeOwned>(
 }
 
 /// The files of a FILE manifest as message data.
-fn manifest_data(text: &str) -> (serde_json::Value, usize) {
-    let manifest = mgx_guardrails::parse(text);
+fn manifest_data(manifest: &mgx_guardrails::Manifest) -> (serde_json::Value, usize) {
     let files: Vec<serde_json::Value> = manifest
         .files
         .iter()
@@ -311,7 +320,8 @@ impl Action for WriteCode {
                 .field("validation_errors", &validation_errors)
                 .finish();
             let answer = ctx.ask(role, self.name(), &system, &user).await?;
-            let result = ctx.validator.validate(&answer.content);
+            let manifest = mgx_guardrails::parse(&answer.content);
+            let result = ctx.validator.validate_manifest(&manifest, &answer.content);
             let errors: Vec<String> = result.errors().iter().map(|f| f.message.clone()).collect();
             last_summary = result.summary();
             ctx.record_validation(Validation {
@@ -321,15 +331,17 @@ impl Action for WriteCode {
                 errors: errors.clone(),
             });
             if result.is_valid() {
-                ctx.events.emit(
+                emit!(
+                    ctx.events,
                     EventType::ValidationPassed,
                     format!("Code passed validation (attempt {attempt})"),
                     serde_json::json!({"attempt": attempt, "warnings": result.warnings().len()}),
                 );
-                let (data, _) = manifest_data(&answer.content);
+                let (data, _) = manifest_data(&manifest);
                 return Ok(Message::new(kinds::CODE, role, answer.content, data));
             }
-            ctx.events.emit(
+            emit!(
+                ctx.events,
                 EventType::ValidationFailed,
                 format!("Code failed validation (attempt {attempt}): {last_summary}"),
                 serde_json::json!({"attempt": attempt, "errors": errors}),
@@ -382,7 +394,8 @@ async fn write_diff(
             errors: problems.clone(),
         });
         if valid {
-            ctx.events.emit(
+            emit!(
+                ctx.events,
                 EventType::ValidationPassed,
                 format!("The diff applies (attempt {attempt})"),
                 serde_json::json!({"attempt": attempt}),
@@ -390,7 +403,8 @@ async fn write_diff(
             let data = serde_json::json!({"diff": answer.content, "files": []});
             return Ok(Message::new(kinds::CODE, role, answer.content, data));
         }
-        ctx.events.emit(
+        emit!(
+            ctx.events,
             EventType::ValidationFailed,
             format!("The diff does not apply (attempt {attempt})"),
             serde_json::json!({"attempt": attempt, "errors": problems}),
@@ -469,13 +483,9 @@ impl Action for WriteTest {
             ));
         };
         let system = ctx.system_prompt(self.name());
-        let user = format!(
-            "{}\nThe code:\n{}",
-            Brief::new(ctx).finish(),
-            trigger.content
-        );
+        let user = Brief::new(ctx).finish_with(&["\nThe code:\n", &trigger.content]);
         let first = ctx.ask(role, self.name(), &system, &user).await?;
-        let (data, n) = manifest_data(&first.content);
+        let (data, n) = manifest_data(&mgx_guardrails::parse(&first.content));
         if n > 0 {
             return Ok(Message::new(kinds::TESTS, role, first.content, data));
         }
@@ -485,7 +495,7 @@ impl Action for WriteTest {
             "Answer with the FILE manifest of the tests only."
         );
         let second = ctx.ask(role, self.name(), &system, &again).await?;
-        let (data, n) = manifest_data(&second.content);
+        let (data, n) = manifest_data(&mgx_guardrails::parse(&second.content));
         if n > 0 {
             return Ok(Message::new(kinds::TESTS, role, second.content, data));
         }
@@ -509,11 +519,12 @@ impl Action for ReviewCode {
         let system = ctx.system_prompt(self.name());
         let code_message = ctx.latest(kinds::CODE);
         let code = code_message.as_ref().map_or("", |m| m.content.as_str());
-        let user = format!(
-            "{}\nThe code:\n{code}\nThe tests:\n{}",
-            Brief::new(ctx).finish(),
-            trigger.content
-        );
+        let user = Brief::new(ctx).finish_with(&[
+            "\nThe code:\n",
+            code,
+            "\nThe tests:\n",
+            &trigger.content,
+        ]);
         let asked = match &ctx.human_reviewer {
             Some(human) => Ok((
                 human(super::HumanReview {

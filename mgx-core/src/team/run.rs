@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApprovalPolicy, Message, TeamInner, kinds};
 use crate::budget::{BudgetTracker, ReserveError};
 use crate::error::{Error, Result};
-use crate::events::{Emitter, EventSink, EventType, FanOut};
+use crate::events::{Emitter, EventSink, EventType, FanOut, emit};
 use crate::llm::{ChatMessage, ChatRequest, ChatResponse, LlmProvider};
 use crate::providers::{ACTION_TAG, CachedProvider, Offline};
 
@@ -289,7 +289,7 @@ impl RunContext {
     ) -> Result<ChatResponse> {
         let Model { provider, id } = self.role_providers.get(role).unwrap_or(&self.provider);
         let mut request = ChatRequest::new(vec![
-            ChatMessage::system(format!("{ACTION_TAG} {action}\n{system}")),
+            ChatMessage::system(system_message(action, system)),
             ChatMessage::user(user),
         ]);
         request.max_tokens = Some(self.max_tokens);
@@ -346,7 +346,8 @@ impl RunContext {
             let errors = cache.stats().errors;
             let seen = self.cache_errors_seen.swap(errors, Ordering::Relaxed);
             if errors > seen {
-                self.events.emit(
+                emit!(
+                    self.events,
                     EventType::Warning,
                     "The cache backend is failing; answers are not cached",
                     serde_json::json!({"component": "cache", "errors": errors - seen}),
@@ -371,6 +372,16 @@ impl RunContext {
         });
         Ok(answer)
     }
+}
+
+/// The system message of a call: the action tag line, then the prompt (one allocation; a
+/// `format!` of a long prompt grows its buffer several times).
+fn system_message(action: &str, system: &str) -> String {
+    let mut text = String::with_capacity(ACTION_TAG.len() + action.len() + system.len() + 2);
+    for part in [ACTION_TAG, " ", action, "\n", system] {
+        text.push_str(part);
+    }
+    text
 }
 
 /// A provider and its id, asked once per run rather than once per call.
@@ -790,7 +801,8 @@ pub(super) async fn run(
         max_tokens: config.max_tokens,
         call_timeout: config.call_timeout,
     };
-    events.emit(
+    emit!(
+        events,
         EventType::AnalysisStart,
         "Starting task analysis",
         serde_json::json!({"stack": stack.id, "stack_confidence": confidence}),
@@ -812,7 +824,8 @@ pub(super) async fn run(
 
 /// End `report` as failed with `error`, and say so with a `failure` event.
 fn fail(mut report: RunReport, events: &Emitter, error: Error) -> RunReport {
-    events.emit(
+    emit!(
+        events,
         EventType::Failure,
         format!("Task failed: {error}"),
         serde_json::json!({"error": error.to_string(), "code": error.code()}),
@@ -831,7 +844,8 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
             ..
         } => {
             report.status = RunStatus::Completed;
-            events.emit(
+            emit!(
+                events,
                 EventType::Completion,
                 "Task completed successfully",
                 serde_json::json!({"files": report.files, "review": report.review}),
@@ -845,7 +859,8 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
             report.status = RunStatus::Rejected;
             report.error = error.as_ref().map(ToString::to_string);
             report.failure = error;
-            events.emit(
+            emit!(
+                events,
                 EventType::Cancelled,
                 "Plan rejected; nothing was written",
                 serde_json::json!({"reason": report.error}),
@@ -860,7 +875,8 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
             report.error_code = Some(Error::Cancelled.code().to_string());
             report.error = Some(Error::Cancelled.to_string());
             report.failure = Some(Error::Cancelled);
-            events.emit(
+            emit!(
+                events,
                 EventType::Cancelled,
                 "Task cancelled; nothing was written",
                 serde_json::json!({}),
@@ -872,7 +888,8 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
                 message: "the run ended without a result".into(),
             });
             if status == RunStatus::BudgetExceeded {
-                events.emit(
+                emit!(
+                    events,
                     EventType::BudgetExceeded,
                     error.to_string(),
                     serde_json::json!({"error": error.to_string()}),
@@ -965,7 +982,8 @@ async fn drive(
                     let complexity = message.data["complexity"].as_str().unwrap_or("M");
                     let usd = super::complexity_budget_usd(complexity) * multiplier;
                     ctx.budget.set_max_usd(usd);
-                    ctx.events.emit(
+                    emit!(
+                        ctx.events,
                         EventType::Progress,
                         format!("Budget ${usd:.2} for a task of complexity {complexity}"),
                         serde_json::json!({"budget_usd": usd, "complexity": complexity}),
@@ -981,12 +999,14 @@ async fn drive(
                             .collect()
                     })
                     .unwrap_or_default();
-                ctx.events.emit(
+                emit!(
+                    ctx.events,
                     EventType::PlanReady,
                     "Plan ready for review",
                     serde_json::json!({"plan": {"steps": report.plan}}),
                 );
-                ctx.events.emit(
+                emit!(
+                    ctx.events,
                     EventType::ApprovalRequired,
                     "Plan awaiting approval",
                     serde_json::json!({"plan": {"steps": report.plan}}),
@@ -995,14 +1015,15 @@ async fn drive(
                 ctx.control
                     .plan
                     .send_replace(Some(Message::clone(&message)));
-                let decision = match decide(&config.approval, ctx, &message).await {
+                let decision = match decide_boxed(&config.approval, ctx, &message).await {
                     Ok(d) => d,
                     Err(e) => return failed(e),
                 };
                 add_phase(ctx, "approval", started);
                 match decision {
                     Approval::Approve { feedback } => {
-                        ctx.events.emit(
+                        emit!(
+                            ctx.events,
                             EventType::Approved,
                             "Plan approved, execution started",
                             serde_json::json!({"feedback": feedback}),
@@ -1017,7 +1038,8 @@ async fn drive(
                         )));
                     }
                     Approval::Reject { reason } => {
-                        ctx.events.emit(
+                        emit!(
+                            ctx.events,
                             EventType::Rejected,
                             "Plan rejected by user",
                             serde_json::json!({"reason": reason}),
@@ -1039,7 +1061,8 @@ async fn drive(
                 last_review = Some(message.content.clone());
                 if !approved && !repeated && report.revision_rounds < config.max_revision_rounds {
                     report.revision_rounds += 1;
-                    ctx.events.emit(
+                    emit!(
+                        ctx.events,
                         EventType::RevisionRound,
                         format!("Revision round {}", report.revision_rounds),
                         serde_json::json!({"round": report.revision_rounds, "findings": verdict.map(|v| v.findings)}),
@@ -1061,7 +1084,8 @@ async fn drive(
             }
             let count = &mut reactions[index];
             if *count >= config.max_rounds {
-                ctx.events.emit(
+                emit!(
+                    ctx.events,
                     EventType::Warning,
                     format!("{} reached max_rounds ({})", role.name(), config.max_rounds),
                     serde_json::json!({"role": role.name()}),
@@ -1095,11 +1119,20 @@ async fn drive(
         .clone()
         .unwrap_or_else(|| output_dir.to_path_buf());
     let git = match &config.git {
-        Some(_) if !config.dry_run => Some(crate::git::GitSession::before(&target).await),
+        Some(_) if !config.dry_run => Some(Box::pin(crate::git::GitSession::before(&target)).await),
         _ => None,
     };
     let outcome = match ctx.project.clone() {
-        Some(project) => patch_project(ctx, &config.approval, &project, &options, report).await,
+        Some(project) => {
+            Box::pin(patch_project(
+                ctx,
+                &config.approval,
+                &project,
+                &options,
+                report,
+            ))
+            .await
+        }
         None => write_result(ctx, output_dir, &options, report),
     };
     add_phase(ctx, "apply", started);
@@ -1116,21 +1149,29 @@ async fn drive(
             timeout,
             whole_project: ctx.project.is_none() && crate::format::holds_only(&dir, &report.files),
         };
-        let formatted = crate::format::format_files(&dir, stack, &report.files, &options).await;
+        let formatted = Box::pin(crate::format::format_files(
+            &dir,
+            stack,
+            &report.files,
+            &options,
+        ))
+        .await;
         for run in &formatted.ran {
             let (kind, verb) = if run.ok {
                 (EventType::Progress, "formatted")
             } else {
                 (EventType::Warning, "failed to format")
             };
-            ctx.events.emit(
+            emit!(
+                ctx.events,
                 kind,
                 format!("{} {verb} {} files", run.tool, run.changed.len()),
                 serde_json::json!({"component": "format", "tool": run.tool, "changed": run.changed, "message": run.message}),
             );
         }
         for tool in &formatted.missing {
-            ctx.events.emit(
+            emit!(
+                ctx.events,
                 EventType::Warning,
                 format!("{tool} is not installed; the files are left as written"),
                 serde_json::json!({"component": "format", "tool": tool, "missing": true}),
@@ -1144,13 +1185,26 @@ async fn drive(
     {
         let started = Instant::now();
         report.git = Some(
-            session
-                .commit(&ctx.task.task, &report.files, options, &ctx.events)
-                .await,
+            Box::pin(session.commit(&ctx.task.task, &report.files, options, &ctx.events)).await,
         );
         add_phase(ctx, "git", started);
     }
     outcome
+}
+
+/// [`decide`], its future on the heap unless the policy answers at once. Here and for the
+/// other phases few runs take (patching, formatting, git), a future awaited in place would
+/// take its room in every run's future for the whole run: 10,000 concurrent runs held
+/// 5.4 KB each where 3 KB are used.
+async fn decide_boxed(
+    policy: &ApprovalPolicy,
+    ctx: &RunContext,
+    message: &Message,
+) -> Result<Approval> {
+    match policy {
+        ApprovalPolicy::Auto => Ok(Approval::Approve { feedback: None }),
+        _ => Box::pin(decide(policy, ctx, message)).await,
+    }
 }
 
 /// Ask the approval policy about `message` (the plan, or a change set).
@@ -1220,13 +1274,11 @@ async fn patch_project(
             });
         }
     };
-    let tests = ctx
-        .latest(kinds::TESTS)
-        .map(|m| files_of(&m))
-        .unwrap_or_default();
+    let tests_message = ctx.latest(kinds::TESTS);
+    let tests = tests_message.as_deref().map(files_of).unwrap_or_default();
     changes
         .operations
-        .extend(mgx_patch::ChangeSet::from_files(tests.iter().cloned()).operations);
+        .extend(mgx_patch::ChangeSet::from_files(tests.iter().copied()).operations);
     changes
         .operations
         .extend(mgx_patch::ChangeSet::from_files(pre_commit_file(ctx, project)).operations);
@@ -1238,7 +1290,9 @@ async fn patch_project(
     let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
     sha2::Digest::update(&mut hasher, diff.as_bytes());
     for (path, content) in &tests {
-        sha2::Digest::update(&mut hasher, format!("\0{path}\0{content}").as_bytes());
+        for part in ["\0", path, "\0", content] {
+            sha2::Digest::update(&mut hasher, part.as_bytes());
+        }
     }
     let hash = hex::encode(sha2::Digest::finalize(hasher));
     let change_set = Message::new(
@@ -1250,19 +1304,22 @@ async fn patch_project(
     ctx.control
         .change_set
         .send_replace(Some(change_set.clone()));
-    ctx.events.emit(
+    emit!(
+        ctx.events,
         EventType::ApprovalRequired,
         format!("Change set {} awaiting approval", &hash[..12]),
         serde_json::json!({"change_set": {"hash": hash, "files": files}}),
     );
     match decide(policy, ctx, &change_set).await {
-        Ok(Approval::Approve { .. }) => ctx.events.emit(
+        Ok(Approval::Approve { .. }) => emit!(
+            ctx.events,
             EventType::Approved,
             "Change set approved",
             serde_json::json!({"hash": hash}),
         ),
         Ok(Approval::Reject { reason }) => {
-            ctx.events.emit(
+            emit!(
+                ctx.events,
                 EventType::Rejected,
                 "Change set rejected",
                 serde_json::json!({"hash": hash, "reason": reason}),
@@ -1275,7 +1332,7 @@ async fn patch_project(
         Err(e) => return failed(e),
     }
     let success = format!("Change set {} applied", &hash[..12]);
-    let tests = tests.into_iter().map(|(p, _)| p).collect();
+    let tests = tests.into_iter().map(|(p, _)| p.to_string()).collect();
     let data = serde_json::json!({ "hash": hash });
     apply_changes(
         ctx,
@@ -1318,7 +1375,7 @@ fn apply_changes(
             report.files = files;
             report.tests = tests;
             report.output_dir = Some(root.display().to_string());
-            ctx.events.emit(success.0, success.1, data);
+            emit!(ctx.events, success.0, success.1, data);
             return Outcome {
                 status: RunStatus::Completed,
                 error: None,
@@ -1333,7 +1390,8 @@ fn apply_changes(
         Err(e) => e.to_string(),
     };
     data["reason"] = serde_json::json!(reason);
-    ctx.events.emit(
+    emit!(
+        ctx.events,
         EventType::PatchFailed,
         "The result did not apply; nothing was written",
         data,
@@ -1341,19 +1399,14 @@ fn apply_changes(
     failed(Error::Apply { message: reason })
 }
 
-/// The files of a manifest message (`data.files`: `[{path, content}]`).
-fn files_of(message: &Message) -> Vec<(String, String)> {
+/// The files of a manifest message (`data.files`: `[{path, content}]`), borrowed from it.
+fn files_of(message: &Message) -> Vec<(&str, &str)> {
     message.data["files"]
         .as_array()
         .map(|files| {
             files
                 .iter()
-                .filter_map(|f| {
-                    Some((
-                        f["path"].as_str()?.to_string(),
-                        f["content"].as_str()?.to_string(),
-                    ))
-                })
+                .filter_map(|f| Some((f["path"].as_str()?, f["content"].as_str()?)))
                 .collect()
         })
         .unwrap_or_default()
@@ -1379,34 +1432,33 @@ fn write_result(
             message: "the team produced no code".into(),
         });
     };
-    let tests = ctx
-        .latest(kinds::TESTS)
-        .map(|m| files_of(&m))
-        .unwrap_or_default();
-    let mut files: Vec<(String, String)> = files_of(&code);
-    for (path, content) in &tests {
-        match files.iter_mut().find(|(p, _)| p == path) {
-            Some(existing) => existing.1 = content.clone(),
-            None => files.push((path.clone(), content.clone())),
+    let tests_message = ctx.latest(kinds::TESTS);
+    let tests = tests_message.as_deref().map(files_of).unwrap_or_default();
+    let mut files: Vec<(&str, &str)> = files_of(&code);
+    for &(path, content) in &tests {
+        match files.iter_mut().find(|(p, _)| *p == path) {
+            Some(existing) => existing.1 = content,
+            None => files.push((path, content)),
         }
     }
-    if !files.iter().any(|(p, _)| p == PRE_COMMIT) {
-        files.extend(pre_commit_file(ctx, out));
-    }
-    let changes =
-        mgx_patch::ChangeSet::from_files(files.iter().map(|(p, c)| (p.clone(), c.clone())));
+    let pre_commit = if files.iter().any(|(p, _)| *p == PRE_COMMIT) {
+        None
+    } else {
+        pre_commit_file(ctx, out)
+    };
+    files.extend(pre_commit.as_ref().map(|(p, c)| (p.as_str(), c.as_str())));
     if options.dry_run && !out.exists() {
         // Nothing to apply against: check the paths, write nothing.
         if let Some((path, violation)) = files
             .iter()
-            .find_map(|(p, _)| mgx_stacks::paths::check(p).err().map(|v| (p, v)))
+            .find_map(|(p, _)| mgx_stacks::paths::verify(p).err().map(|v| (p, v)))
         {
             return failed(Error::Apply {
                 message: format!("unsafe path {path:?}: {violation}"),
             });
         }
-        report.files = files.iter().map(|(p, _)| p.clone()).collect();
-        report.tests = tests.iter().map(|(p, _)| p.clone()).collect();
+        report.files = files.iter().map(|(p, _)| p.to_string()).collect();
+        report.tests = tests.iter().map(|(p, _)| p.to_string()).collect();
         return Outcome {
             status: RunStatus::Completed,
             error: None,
@@ -1417,14 +1469,15 @@ fn write_result(
             message: format!("{}: {e}", out.display()),
         });
     }
-    let paths: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    let changes = mgx_patch::ChangeSet::from_files(files.iter().copied());
+    let paths: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
     let verb = if options.dry_run {
         "would be written"
     } else {
         "written"
     };
     let success = format!("{} files {verb}", paths.len());
-    let tests = tests.into_iter().map(|(p, _)| p).collect();
+    let tests = tests.into_iter().map(|(p, _)| p.to_string()).collect();
     let data = serde_json::json!({ "output_dir": out.display().to_string() });
     apply_changes(
         ctx,
