@@ -399,37 +399,74 @@ impl Model {
     }
 }
 
-/// The channels between a run and its [`RunHandle`].
+/// What passes between a run and its [`RunHandle`]: one watch channel (one allocation per
+/// run, where a channel for each of these took four).
 pub(super) struct Control {
-    plan: tokio::sync::watch::Sender<Option<Message>>,
-    change_set: tokio::sync::watch::Sender<Option<Message>>,
-    decision: tokio::sync::watch::Sender<Option<Approval>>,
-    cancelled: tokio::sync::watch::Sender<bool>,
+    state: tokio::sync::watch::Sender<Gate>,
+}
+
+/// The state behind [`Control`].
+#[derive(Default)]
+struct Gate {
+    /// The plan, once made.
+    plan: Option<Arc<Message>>,
+    /// Patch mode: the change set waiting for approval.
+    change_set: Option<Arc<Message>>,
+    /// The caller's decision for the gate that waits (taken by it).
+    decision: Option<Approval>,
+    cancelled: bool,
 }
 
 impl Control {
     pub(super) fn new() -> Arc<Control> {
         Arc::new(Control {
-            plan: tokio::sync::watch::channel(None).0,
-            change_set: tokio::sync::watch::channel(None).0,
-            decision: tokio::sync::watch::channel(None).0,
-            cancelled: tokio::sync::watch::channel(false).0,
+            state: tokio::sync::watch::channel(Gate::default()).0,
         })
     }
 
     fn is_cancelled(&self) -> bool {
-        *self.cancelled.borrow()
+        self.state.borrow().cancelled
     }
 
     /// Cancel the run (before it starts, or while it runs).
     pub(super) fn cancel(&self) {
-        self.cancelled.send_replace(true);
+        self.state.send_modify(|gate| gate.cancelled = true);
     }
 
     /// Resolves when the run is cancelled.
     async fn cancellation(&self) {
-        let mut rx = self.cancelled.subscribe();
-        let _ = rx.wait_for(|c| *c).await;
+        let mut rx = self.state.subscribe();
+        let _ = rx.wait_for(|gate| gate.cancelled).await;
+    }
+
+    /// Publish the plan to the run's handle.
+    fn publish_plan(&self, plan: Arc<Message>) {
+        self.state.send_modify(|gate| gate.plan = Some(plan));
+    }
+
+    /// Publish the change set waiting for approval.
+    fn publish_change_set(&self, change_set: Arc<Message>) {
+        self.state
+            .send_modify(|gate| gate.change_set = Some(change_set));
+    }
+
+    fn decide(&self, approval: Approval) {
+        self.state
+            .send_modify(|gate| gate.decision = Some(approval));
+    }
+
+    /// The next decision: waits for one and takes it, so the next gate waits for its own.
+    async fn decision(&self) -> Approval {
+        let mut rx = self.state.subscribe();
+        // The sender lives in `self`: the channel cannot close while this waits.
+        let _ = rx.wait_for(|gate| gate.decision.is_some()).await;
+        drop(rx);
+        let mut taken = None;
+        self.state.send_if_modified(|gate| {
+            taken = gate.decision.take();
+            false
+        });
+        taken.unwrap_or(Approval::Approve { feedback: None })
     }
 }
 
@@ -452,32 +489,29 @@ impl RunHandle {
 
     /// The plan, once the team leader has made it (`None` when the run ended before).
     pub async fn plan(&self) -> Option<Message> {
-        self.published(&self.control.plan).await
+        self.published(|gate| &gate.plan).await
     }
 
     /// The change set waiting for approval in patch mode (after the plan was approved): its
     /// `data` has the `hash`, the `diff` and the `files`. `None` when the run ended before.
     pub async fn change_set(&self) -> Option<Message> {
-        self.published(&self.control.change_set).await
+        self.published(|gate| &gate.change_set).await
     }
 
-    /// What the run publishes on `channel`, or `None` once it has ended without it.
-    async fn published(
-        &self,
-        channel: &tokio::sync::watch::Sender<Option<Message>>,
-    ) -> Option<Message> {
-        let mut rx = channel.subscribe();
+    /// What the run publishes (`field` of its state), or `None` once it has ended without it.
+    async fn published(&self, field: fn(&Gate) -> &Option<Arc<Message>>) -> Option<Message> {
+        let mut rx = self.control.state.subscribe();
         let mut done = self.done.clone();
         loop {
-            if let Some(m) = rx.borrow_and_update().clone() {
-                return Some(m);
+            if let Some(m) = field(&rx.borrow_and_update()) {
+                return Some(Message::clone(m));
             }
             if done.borrow_and_update().is_some() {
                 return None;
             }
             tokio::select! {
                 changed = rx.changed() => if changed.is_err() { return None },
-                changed = done.changed() => if changed.is_err() { return rx.borrow().clone() },
+                changed = done.changed() => if changed.is_err() { return field(&rx.borrow()).as_deref().cloned() },
             }
         }
     }
@@ -485,16 +519,14 @@ impl RunHandle {
     /// Approve what waits for approval — the plan, or in patch mode then the change set
     /// (with notes for the engineer).
     pub fn approve(&self, feedback: Option<String>) {
-        self.control
-            .decision
-            .send_replace(Some(Approval::Approve { feedback }));
+        self.control.decide(Approval::Approve { feedback });
     }
 
     /// Reject what waits for approval: the run ends and writes nothing.
     pub fn reject(&self, reason: impl Into<String>) {
-        self.control.decision.send_replace(Some(Approval::Reject {
+        self.control.decide(Approval::Reject {
             reason: reason.into(),
-        }));
+        });
     }
 
     /// Cancel the run: it stops at once (a call in flight is dropped) and writes nothing; a
@@ -1012,9 +1044,7 @@ async fn drive(
                     serde_json::json!({"plan": {"steps": report.plan}}),
                 );
                 let started = Instant::now();
-                ctx.control
-                    .plan
-                    .send_replace(Some(Message::clone(&message)));
+                ctx.control.publish_plan(Arc::clone(&message));
                 let decision = match decide_boxed(&config.approval, ctx, &message).await {
                     Ok(d) => d,
                     Err(e) => return failed(e),
@@ -1218,22 +1248,12 @@ async fn decide(policy: &ApprovalPolicy, ctx: &RunContext, message: &Message) ->
             }
             () = ctx.control.cancellation() => Err(Error::Cancelled),
         },
-        ApprovalPolicy::Manual { timeout } => {
-            let mut rx = ctx.control.decision.subscribe();
-            let decided = {
-                let wait = rx.wait_for(Option::is_some);
-                tokio::select! {
-                    decided = tokio::time::timeout(*timeout, wait) => match decided {
-                        Ok(Ok(d)) => d.clone().unwrap_or(Approval::Approve { feedback: None }),
-                        _ => return Err(Error::ApprovalTimeout { seconds: timeout.as_secs() }),
-                    },
-                    () = ctx.control.cancellation() => return Err(Error::Cancelled),
-                }
-            };
-            // The next gate waits for a decision of its own.
-            ctx.control.decision.send_replace(None);
-            Ok(decided)
-        }
+        ApprovalPolicy::Manual { timeout } => tokio::select! {
+            decided = tokio::time::timeout(*timeout, ctx.control.decision()) => {
+                decided.map_err(|_| Error::ApprovalTimeout { seconds: timeout.as_secs() })
+            }
+            () = ctx.control.cancellation() => Err(Error::Cancelled),
+        },
     }
 }
 
@@ -1301,9 +1321,7 @@ async fn patch_project(
         diff.clone(),
         serde_json::json!({"hash": hash, "diff": diff, "files": files}),
     );
-    ctx.control
-        .change_set
-        .send_replace(Some(change_set.clone()));
+    ctx.control.publish_change_set(Arc::new(change_set.clone()));
     emit!(
         ctx.events,
         EventType::ApprovalRequired,
