@@ -62,6 +62,16 @@ fn team(provider: Option<Arc<dyn LlmProvider>>) -> Team {
     b.build().unwrap()
 }
 
+/// CPU time the process has used so far (user + system), from `/proc/self/stat`.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // Clock ticks: USER_HZ, 100 a second on Linux.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -69,29 +79,40 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// A knob of the concurrent-runs figure from the environment.
+fn knob(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 /// 1,000, 3,000 and 10,000 runs at once against a 50 ms provider: five calls in sequence make
 /// the ideal run 250 ms, and with enough concurrency the whole batch is ideally 250 ms too.
-/// Peak RSS is the process's high-water mark so far (the batches run smallest first).
+/// The 10,000 batch runs three times (this machine is shared and noisy; the median counts).
+/// Peak RSS is the process's high-water mark so far (the batches run smallest first); CPU is
+/// the process's user + system time during the batch.
+///
+/// Knobs for looking into the figure: `MGX_BENCH_WORKERS` (tokio worker threads, default one
+/// per core), `MGX_BENCH_DELAY_MS` (the provider's latency, default 50).
 fn concurrent_runs_against_a_slow_provider() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let delay = std::env::var("MGX_TMP_DELAY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
-    let team = team(Some(Arc::new(Fixed {
-        delay: Duration::from_millis(delay),
-    })));
-    // The floor of the machine and runtime: the same tasks doing nothing but five 50 ms sleeps.
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = knob("MGX_BENCH_WORKERS") {
+        builder.worker_threads(n as usize);
+    }
+    let rt = builder.enable_all().build().unwrap();
+    let delay = Duration::from_millis(knob("MGX_BENCH_DELAY_MS").unwrap_or(50));
+    let team = team(Some(Arc::new(Fixed { delay })));
+    eprintln!(
+        "a run's future: {} bytes",
+        std::mem::size_of_val(&team.run("Build an Express API"))
+    );
+    // The floor of the machine and runtime: the same tasks doing nothing but five sleeps.
     let started = Instant::now();
+    let cpu_before = cpu_time();
     rt.block_on(async {
         let handles: Vec<_> = (0..10_000)
             .map(|_| {
-                tokio::spawn(async {
+                tokio::spawn(async move {
                     for _ in 0..5 {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        tokio::time::sleep(delay).await;
                     }
                 })
             })
@@ -101,11 +122,15 @@ fn concurrent_runs_against_a_slow_provider() {
         }
     });
     eprintln!(
-        "10000 tasks of five 50 ms sleeps and no work (the floor): {:.2?}",
-        started.elapsed()
+        "10000 tasks of five {delay:?} sleeps and no work (the floor): {:.2?}, CPU {}",
+        started.elapsed(),
+        cpu_since(cpu_before)
     );
-    for n in [1_000, 3_000, 10_000] {
+    let ideal = delay * 5;
+    let mut ratios = Vec::new();
+    for n in [1_000, 3_000, 10_000, 10_000, 10_000] {
         let started = Instant::now();
+        let cpu_before = cpu_time();
         let done = rt.block_on(async {
             let handles: Vec<_> = (0..n)
                 .map(|_| {
@@ -120,13 +145,30 @@ fn concurrent_runs_against_a_slow_provider() {
             ok
         });
         let wall = started.elapsed();
-        let ideal = Duration::from_millis(5 * 50);
+        let ratio = wall.as_secs_f64() / ideal.as_secs_f64();
+        if n == 10_000 {
+            ratios.push(ratio);
+        }
         eprintln!(
-            "{n} concurrent runs against a 50 ms provider: {done} completed in {wall:.2?} (ideal {ideal:?}: {:.2}x); peak RSS {:.0} MB",
-            wall.as_secs_f64() / ideal.as_secs_f64(),
+            "{n} concurrent runs against a {delay:?} provider: {done} completed in {wall:.2?} (ideal {ideal:?}: {ratio:.2}x), CPU {}; peak RSS {:.0} MB",
+            cpu_since(cpu_before),
             peak_rss_mb().unwrap_or(f64::NAN)
         );
     }
+    ratios.sort_by(f64::total_cmp);
+    eprintln!(
+        "10000 concurrent runs, median of {}: {:.2}x the ideal",
+        ratios.len(),
+        ratios[ratios.len() / 2]
+    );
+}
+
+/// CPU time used since `before`, for printing.
+fn cpu_since(before: Option<Duration>) -> String {
+    cpu_time()
+        .zip(before)
+        .map(|(after, before)| format!("{:.2?}", after.saturating_sub(before)))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn runs(c: &mut Criterion) {
