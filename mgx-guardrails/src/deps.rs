@@ -124,25 +124,54 @@ fn line_of(content: &str, needle: &str) -> usize {
     })
 }
 
+/// The line (1-based) of the first `"name":` (a key, not a value) in `content`; 0 when it
+/// is not there.
+fn line_of_key(content: &str, name: &str) -> usize {
+    let bytes = content.as_bytes();
+    content
+        .match_indices(name)
+        .find(|&(at, _)| {
+            let end = at + name.len();
+            at > 0
+                && bytes[at - 1] == b'"'
+                && bytes.get(end) == Some(&b'"')
+                && content[end + 1..].trim_start().starts_with(':')
+        })
+        .map_or(0, |(at, _)| {
+            1 + memchr::memchr_iter(b'\n', &bytes[..at]).count()
+        })
+}
+
 fn json_sections(
     content: &str,
     sections: &[(&str, bool)],
     keep: impl Fn(&str) -> bool,
 ) -> Vec<Dependency> {
-    let Ok(serde_json::Value::Object(root)) = serde_json::from_str::<serde_json::Value>(content)
+    use std::borrow::Cow;
+    use std::collections::{BTreeMap, HashMap};
+    // Only the sections asked for are read past their raw text, and only their keys: no JSON
+    // tree of the whole file (the last of duplicate keys counts, as in a JSON tree).
+    let Ok(root) =
+        serde_json::from_str::<HashMap<Cow<'_, str>, &serde_json::value::RawValue>>(content)
     else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for (section, dev) in sections {
-        if let Some(serde_json::Value::Object(map)) = root.get(*section) {
-            for name in map.keys().filter(|n| keep(n)) {
-                out.push(Dependency {
-                    name: name.clone(),
-                    line: line_of(content, &format!("\"{name}\"")),
-                    dev: *dev,
-                });
-            }
+        let Some(raw) = root.get(*section) else {
+            continue;
+        };
+        let Ok(names) =
+            serde_json::from_str::<BTreeMap<Cow<'_, str>, serde::de::IgnoredAny>>(raw.get())
+        else {
+            continue;
+        };
+        for name in names.keys().filter(|n| keep(n)) {
+            out.push(Dependency {
+                name: name.to_string(),
+                line: line_of_key(content, name),
+                dev: *dev,
+            });
         }
     }
     out
@@ -404,6 +433,23 @@ mod tests {
             .into_iter()
             .map(|d| d.name)
             .collect()
+    }
+
+    #[test]
+    fn json_files_give_names_lines_and_dev_flags_and_skip_what_is_not_a_section() {
+        let content = "{\n  \"name\": \"express\",\n  \"dependencies\": {\n    \"express\": \"^4\",\n    \"a\\u002fb\": \"1\"\n  },\n  \"devDependencies\": {\"jest\": \"^29\"},\n  \"peerDependencies\": \"not an object\",\n  \"dependencies\": {\"express\": \"^5\"}\n}\n";
+        let deps = declared("package.json", content).unwrap();
+        let got: Vec<(&str, usize, bool)> = deps
+            .iter()
+            .map(|d| (d.name.as_str(), d.line, d.dev))
+            .collect();
+        // The last of duplicate keys counts, as in any JSON reader; `"express"` the value of
+        // `name` on line 2 is not the dependency key on line 4.
+        assert_eq!(got, [("express", 4, false), ("jest", 7, true)]);
+        let escaped = r#"{"dependencies": {"a/b": "1"}}"#;
+        assert_eq!(names("package.json", escaped), ["a/b"]);
+        assert_eq!(names("package.json", "[1, 2]"), Vec::<String>::new());
+        assert_eq!(names("package.json", "{not json"), Vec::<String>::new());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::run::{ReviewVerdict, RunContext, Validation};
 use super::{Action, Message, Role, kinds};
 use crate::error::{Error, Result};
 use crate::events::{EventType, emit};
-use crate::parse::{json_object, parse_json};
+use crate::parse::parse_json;
 
 /// A role that runs its actions in order on every message it watches and publishes what
 /// each returns. The default team is four of these; a custom role can be one too.
@@ -235,7 +235,7 @@ impl Action for AnalyzeTask {
 
     async fn run(&self, ctx: &RunContext, role: &str, _trigger: &Message) -> Result<Message> {
         let system = ctx.system_prompt(self.name());
-        let (analysis, text): (Analysis, String) = ask_json(
+        let (WithObject(analysis, data), text): (WithObject<Analysis>, String) = ask_json(
             ctx,
             role,
             self.name(),
@@ -253,8 +253,23 @@ impl Action for AnalyzeTask {
                 ),
             });
         }
-        let data = json_object(&text).unwrap_or_default();
         Ok(Message::new(kinds::ANALYSIS, role, text, data))
+    }
+}
+
+/// An answer read as `T` that keeps its whole JSON object too (the analysis is passed on
+/// whole): the object is parsed once, then read as `T`.
+struct WithObject<T>(T, serde_json::Value);
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for WithObject<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let object = serde_json::Value::deserialize(d)?;
+        if !object.is_object() {
+            return Err(D::Error::custom("not a JSON object"));
+        }
+        let value = T::deserialize(&object).map_err(D::Error::custom)?;
+        Ok(WithObject(value, object))
     }
 }
 

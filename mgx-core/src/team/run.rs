@@ -934,8 +934,10 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
     }
 }
 
+/// The run's measurements into its report (the run is over: what the context collected is
+/// moved out, not copied).
 fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start: Option<u64>) {
-    let m = ctx
+    let mut m = ctx
         .metrics
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -947,15 +949,16 @@ fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start:
     report.phase_ms = m.phase_ms.clone();
     report.profile = Some(super::profile::RunProfile::new(
         started.elapsed(),
-        m.phase_ms.clone(),
+        std::mem::take(&mut m.phase_ms),
         &m.llm_ms,
         rss_start,
     ));
-    report.validations = ctx
-        .validations
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    report.validations = std::mem::take(
+        &mut *ctx
+            .validations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
 }
 
 fn phase_of(kind: &str) -> &'static str {
