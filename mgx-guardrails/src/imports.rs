@@ -67,19 +67,23 @@ impl SourceLanguage {
             return Some(SourceLanguage::Ruby);
         }
         let ext = name.rsplit_once('.').map(|(_, e)| e)?;
-        Some(match ext.to_ascii_lowercase().as_str() {
-            "js" | "jsx" | "mjs" | "cjs" | "ts" | "tsx" | "mts" | "cts" | "vue" | "svelte" => {
-                SourceLanguage::JavaScript
-            }
-            "py" | "pyi" => SourceLanguage::Python,
-            "php" => SourceLanguage::Php,
-            "cs" => SourceLanguage::CSharp,
-            "go" => SourceLanguage::Go,
-            "dart" => SourceLanguage::Dart,
-            "java" => SourceLanguage::Java,
-            "kt" | "kts" => SourceLanguage::Kotlin,
-            "rb" | "rake" => SourceLanguage::Ruby,
-            "rs" => SourceLanguage::Rust,
+        // Lowercased on the stack: the longest extension below has six letters.
+        let mut lower = [0u8; 6];
+        let lower = lower.get_mut(..ext.len())?;
+        lower.copy_from_slice(ext.as_bytes());
+        lower.make_ascii_lowercase();
+        Some(match &*lower {
+            b"js" | b"jsx" | b"mjs" | b"cjs" | b"ts" | b"tsx" | b"mts" | b"cts" | b"vue"
+            | b"svelte" => SourceLanguage::JavaScript,
+            b"py" | b"pyi" => SourceLanguage::Python,
+            b"php" => SourceLanguage::Php,
+            b"cs" => SourceLanguage::CSharp,
+            b"go" => SourceLanguage::Go,
+            b"dart" => SourceLanguage::Dart,
+            b"java" => SourceLanguage::Java,
+            b"kt" | b"kts" => SourceLanguage::Kotlin,
+            b"rb" | b"rake" => SourceLanguage::Ruby,
+            b"rs" => SourceLanguage::Rust,
             _ => return None,
         })
     }
@@ -1435,6 +1439,24 @@ fn rust<'a>(window: &mut Window<'a>, lexer: &mut Lexer<'a>, on_import: &mut dyn 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn languages_by_extension_in_any_case() {
+        let cases = [
+            ("src/App.TSX", Some(SourceLanguage::JavaScript)),
+            ("web/Page.Svelte", Some(SourceLanguage::JavaScript)),
+            ("app/main.py", Some(SourceLanguage::Python)),
+            ("lib\\x.RS", Some(SourceLanguage::Rust)),
+            ("Gemfile", Some(SourceLanguage::Ruby)),
+            ("notes.markdown", None),
+            ("archive.sveltekit", None),
+            ("README", None),
+            ("x.", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(SourceLanguage::of_path(path), want, "{path}");
+        }
+    }
 
     fn found(language: SourceLanguage, code: &str) -> Vec<(String, usize, bool)> {
         imports(language, code)

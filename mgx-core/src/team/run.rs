@@ -1086,8 +1086,7 @@ async fn drive(
                 continue;
             }
             kinds::REVIEW => {
-                let verdict: Option<ReviewVerdict> =
-                    serde_json::from_value(message.data.clone()).ok();
+                let verdict: Option<ReviewVerdict> = ReviewVerdict::deserialize(&message.data).ok();
                 report.review = verdict.clone();
                 let approved = verdict.as_ref().is_some_and(ReviewVerdict::approved);
                 let repeated = last_review.as_deref() == Some(message.content.as_str());
