@@ -20,7 +20,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use mgx_stacks::{Language, StackSpec, dir_matches, path_matches, paths, stdlib};
+use mgx_stacks::{Language, PathPattern, StackSpec, paths, stdlib};
 
 use crate::constraints::{Constraint, PackageManager, parse_constraints};
 use crate::deps;
@@ -254,6 +254,30 @@ pub struct Validator<'s> {
     families: HashSet<&'static str>,
     /// The stack's expected commands, found in one pass over the output.
     commands: Option<aho_corasick::AhoCorasick>,
+    /// The stack's path rules, read once (each in the order of the stack's list).
+    paths: PathRules,
+}
+
+/// A stack's path rules as [`PathPattern`]s: read once per validator, not once per file.
+#[derive(Debug, Clone, Default)]
+struct PathRules {
+    forbidden_files: Vec<PathPattern>,
+    required_files: Vec<PathPattern>,
+    required_dirs: Vec<PathPattern>,
+    recommended_files: Vec<PathPattern>,
+}
+
+impl PathRules {
+    fn of(spec: &StackSpec) -> Self {
+        let read = |rules: &[String]| rules.iter().map(|r| PathPattern::new(r)).collect();
+        let rules = &spec.rules;
+        PathRules {
+            forbidden_files: read(&rules.forbidden_files),
+            required_files: read(&rules.required_files),
+            required_dirs: read(&rules.required_dirs),
+            recommended_files: read(&rules.recommended_files),
+        }
+    }
 }
 
 impl<'s> Validator<'s> {
@@ -300,6 +324,7 @@ impl<'s> Validator<'s> {
             allowed,
             families,
             commands,
+            paths: stack.map(PathRules::of).unwrap_or_default(),
         }
     }
 
@@ -348,10 +373,12 @@ fn finding(code: FindingCode, message: String, path: Option<&str>, line: Option<
     }
 }
 
-/// A family of path rules: the patterns, how they match, what a miss is, and its verb.
+/// A family of path rules: the rules as written and as read, whether they name directories,
+/// what a miss is, and its verb.
 type PathRuleCheck<'r> = (
     &'r [String],
-    fn(&str, &str) -> bool,
+    &'r [PathPattern],
+    bool,
     FindingCode,
     &'static str,
 );
@@ -452,26 +479,36 @@ impl<'m> Run<'_, 'm> {
         let checks: [PathRuleCheck<'_>; 3] = [
             (
                 &rules.required_files,
-                path_matches,
+                &self.v.paths.required_files,
+                false,
                 FindingCode::MissingRequiredFile,
                 "requires the file",
             ),
             (
                 &rules.required_dirs,
-                dir_matches,
+                &self.v.paths.required_dirs,
+                true,
                 FindingCode::MissingRequiredDir,
                 "requires files under",
             ),
             (
                 &rules.recommended_files,
-                path_matches,
+                &self.v.paths.recommended_files,
+                false,
                 FindingCode::MissingRecommendedFile,
                 "recommends a file",
             ),
         ];
-        for (patterns, matches, code, verb) in checks {
-            for rule in patterns {
-                if !facts.paths.iter().any(|p| matches(rule, p)) {
+        for (rules, patterns, dirs, code, verb) in checks {
+            for (rule, pattern) in rules.iter().zip(patterns) {
+                let matched = |p: &String| {
+                    if dirs {
+                        pattern.matches_dir(p)
+                    } else {
+                        pattern.matches(p)
+                    }
+                };
+                if !facts.paths.iter().any(matched) {
                     let wanted = rule.replace('|', "` or `");
                     self.push(
                         code,
@@ -813,11 +850,12 @@ impl FileCheck<'_, '_> {
         }
         if let Some(spec) = self.v.stack {
             for component in normal.split('/') {
-                if let Some(rule) = spec
+                if let Some((rule, _)) = spec
                     .rules
                     .forbidden_files
                     .iter()
-                    .find(|r| path_matches(r, component))
+                    .zip(&self.v.paths.forbidden_files)
+                    .find(|(_, pattern)| pattern.matches(component))
                 {
                     self.push(
                         FindingCode::ForbiddenFile,

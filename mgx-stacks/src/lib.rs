@@ -63,8 +63,8 @@ pub use error::{DataFormat, Error, Result};
 pub use infer::{Candidate, Evidence, EvidenceKind, Inference};
 pub use registry::{BUILTIN_IDS, StackRegistry};
 pub use spec::{
-    Category, InferenceHints, Language, LayoutEntry, PromptMaterial, RunCommands, ScaffoldFile,
-    StackSpec, TestFramework, Tool, ValidationRules, dir_matches, path_matches,
+    Category, InferenceHints, Language, LayoutEntry, PathPattern, PromptMaterial, RunCommands,
+    ScaffoldFile, StackSpec, TestFramework, Tool, ValidationRules, dir_matches, path_matches,
 };
 pub use task::{OutputMode, ProjectType, ResolvedStack, TASK_FIELDS, TaskSpec};
 

@@ -393,13 +393,9 @@ pub struct InferenceHints {
 /// assert!(!path_matches("*.csproj", "src/Api.csproj"));
 /// ```
 pub fn path_matches(pattern: &str, path: &str) -> bool {
-    let path: Components<'_> = path.trim_end_matches('/').split('/').collect();
-    pattern.split('|').any(|alternative| {
-        let alternative: Components<'_> = alternative
-            .trim()
-            .trim_end_matches('/')
-            .split('/')
-            .collect();
+    let path = components(path);
+    alternatives(pattern).any(|alternative| {
+        let alternative: Components<'_> = alternative.split('/').collect();
         components_match(&alternative, &path)
     })
 }
@@ -415,27 +411,84 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
 /// assert!(!dir_matches("src/", "lib/src.ts"));
 /// ```
 pub fn dir_matches(pattern: &str, path: &str) -> bool {
-    let parts: Components<'_> = path.trim_end_matches('/').split('/').collect();
-    pattern.split('|').any(|alternative| {
-        let alternative: Components<'_> = alternative
-            .trim()
-            .trim_end_matches('/')
-            .split('/')
-            .collect();
-        (1..=parts.len()).any(|n| components_match(&alternative, &parts[..n]))
+    let parts = components(path);
+    alternatives(pattern).any(|alternative| {
+        let alternative: Components<'_> = alternative.split('/').collect();
+        dir_components_match(&alternative, &parts)
     })
+}
+
+/// A rule pattern of [`path_matches`] and [`dir_matches`] read once, for matching many paths
+/// (a validator checks every file of an answer against every rule of its stack).
+///
+/// ```
+/// use mgx_stacks::{PathPattern, path_matches};
+/// let pattern = PathPattern::new("**/*.csproj|main.py");
+/// for path in ["src/Api/Api.csproj", "main.py", "app/main.py"] {
+///     assert_eq!(pattern.matches(path), path_matches("**/*.csproj|main.py", path));
+/// }
+/// assert!(PathPattern::new("src/").matches_dir("src/routes/users.ts"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathPattern {
+    alternatives: Vec<Vec<Box<str>>>,
+}
+
+impl PathPattern {
+    /// Read `pattern` (alternatives separated by `|`, components by `/`).
+    pub fn new(pattern: &str) -> Self {
+        PathPattern {
+            alternatives: alternatives(pattern)
+                .map(|a| a.split('/').map(Box::from).collect())
+                .collect(),
+        }
+    }
+
+    /// [`path_matches`] with this pattern.
+    pub fn matches(&self, path: &str) -> bool {
+        let path = components(path);
+        self.alternatives
+            .iter()
+            .any(|alternative| components_match(alternative, &path))
+    }
+
+    /// [`dir_matches`] with this pattern.
+    pub fn matches_dir(&self, path: &str) -> bool {
+        let parts = components(path);
+        self.alternatives
+            .iter()
+            .any(|alternative| dir_components_match(alternative, &parts))
+    }
+}
+
+/// A pattern's alternatives, trimmed, without a trailing `/`.
+fn alternatives(pattern: &str) -> impl Iterator<Item = &str> {
+    pattern
+        .split('|')
+        .map(|alternative| alternative.trim().trim_end_matches('/'))
 }
 
 /// A path's components; paths of up to eight are split without allocating.
 type Components<'a> = smallvec::SmallVec<[&'a str; 8]>;
 
-fn components_match(pattern: &[&str], path: &[&str]) -> bool {
+fn components(path: &str) -> Components<'_> {
+    path.trim_end_matches('/').split('/').collect()
+}
+
+/// Whether some ancestor directory of `parts` (or `parts` itself) matches `pattern`.
+fn dir_components_match<P: AsRef<str>>(pattern: &[P], parts: &[&str]) -> bool {
+    (1..=parts.len()).any(|n| components_match(pattern, &parts[..n]))
+}
+
+fn components_match<P: AsRef<str>>(pattern: &[P], path: &[&str]) -> bool {
     match pattern.split_first() {
         None => path.is_empty(),
-        Some((&"**", rest)) => (0..=path.len()).any(|skip| components_match(rest, &path[skip..])),
+        Some((first, rest)) if first.as_ref() == "**" => {
+            (0..=path.len()).any(|skip| components_match(rest, &path[skip..]))
+        }
         Some((first, rest)) => match path.split_first() {
             Some((component, path_rest)) => {
-                component_matches(first, component) && components_match(rest, path_rest)
+                component_matches(first.as_ref(), component) && components_match(rest, path_rest)
             }
             None => false,
         },

@@ -1,4 +1,6 @@
-use mgx_stacks::{OutputMode, ProjectType, TaskSpec, infer_stack};
+use mgx_stacks::{
+    OutputMode, PathPattern, ProjectType, TaskSpec, dir_matches, infer_stack, path_matches,
+};
 use proptest::prelude::*;
 
 /// Words the scorer knows, mixed with noise, so generated tasks hit real phrases and negation.
@@ -99,5 +101,26 @@ proptest! {
         }
         let back = TaskSpec::from_json(&spec.to_json()).unwrap();
         prop_assert_eq!(back, spec);
+    }
+}
+
+/// Paths and rule patterns from a small alphabet, so that `*`, `**`, `|` and `/` meet often.
+fn pathy(max: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "a", "b.py", "src", "*", "**", "*.py", "a*b", "/", "|", " ",
+        ]),
+        0..max,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    /// A pattern read once matches exactly what the pattern matches read each time.
+    #[test]
+    fn a_read_pattern_agrees_with_the_pattern(pattern in pathy(8), path in pathy(6)) {
+        let read = PathPattern::new(&pattern);
+        prop_assert_eq!(read.matches(&path), path_matches(&pattern, &path));
+        prop_assert_eq!(read.matches_dir(&path), dir_matches(&pattern, &path));
     }
 }
