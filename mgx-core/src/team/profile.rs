@@ -24,7 +24,8 @@ pub struct RunProfile {
     /// The slowest call, in milliseconds.
     pub llm_ms_max: Option<u64>,
     /// The process's resident memory when the run started and when it ended, in bytes
-    /// (`None` where the system does not say; Linux does).
+    /// (`None` where the system does not say; Linux does). Readings are at most 1 ms old:
+    /// runs starting or ending within the same millisecond share one.
     pub rss_start_bytes: Option<u64>,
     /// See `rss_start_bytes`.
     pub rss_end_bytes: Option<u64>,
