@@ -959,6 +959,21 @@ fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start:
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
+    // The latest analysis, moved out of the history (nothing else holds it any more).
+    let history = std::mem::take(
+        &mut *ctx
+            .history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    if let Some(analysis) = history
+        .into_iter()
+        .rev()
+        .find(|m| m.kind == kinds::ANALYSIS)
+    {
+        report.analysis =
+            Some(Arc::try_unwrap(analysis).map_or_else(|m| m.data.clone(), |m| m.data));
+    }
 }
 
 fn phase_of(kind: &str) -> &'static str {
@@ -1010,7 +1025,6 @@ async fn drive(
             .push(Arc::clone(&message));
         match message.kind.as_str() {
             kinds::ANALYSIS => {
-                report.analysis = Some(message.data.clone());
                 if let Some(multiplier) = config.complexity_budget
                     && config.budget.max_usd.is_none()
                 {

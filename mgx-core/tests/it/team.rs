@@ -177,6 +177,13 @@ async fn invalid_code_is_revised_and_review_notes_reach_the_engineer() {
     );
     assert_eq!(report.revision_rounds, 1);
     assert_eq!(report.review.as_ref().unwrap().verdict, "approved");
+    // The analysis is the whole object the team leader answered, prose around it left out.
+    assert_eq!(
+        report.analysis,
+        Some(
+            serde_json::json!({"complexity": "S", "files": ["app/main.py"], "test_strategy": "pytest"})
+        )
+    );
     assert_eq!(
         (report.tokens_in, report.tokens_out),
         (Some(10 * report.llm_calls), Some(5 * report.llm_calls))
