@@ -549,7 +549,7 @@ impl TeamBuilder {
                 watches: roles.iter().map(|r| r.watches()).collect(),
                 roles,
                 validators: std::sync::Mutex::new(std::collections::HashMap::new()),
-                prompt_values: std::sync::Mutex::new(std::collections::HashMap::new()),
+                system_prompts: std::sync::Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }
@@ -570,7 +570,8 @@ struct TeamInner {
         std::collections::HashMap<ValidatorKey, Arc<mgx_guardrails::Validator<'static>>>,
     >,
     /// Prompt values by stack id.
-    prompt_values: std::sync::Mutex<std::collections::HashMap<&'static str, Arc<prompts::Values>>>,
+    system_prompts:
+        std::sync::Mutex<std::collections::HashMap<&'static str, Arc<prompts::SystemPrompts>>>,
 }
 
 impl TeamInner {
@@ -601,18 +602,16 @@ impl TeamInner {
             .clone()
     }
 
-    /// The values prompt templates are filled with, built once per stack and shared by runs.
-    fn prompt_values(&self, stack: &'static mgx_stacks::StackSpec) -> Arc<prompts::Values> {
+    /// The system prompts of every action for `stack`, rendered once per stack and shared by
+    /// runs (templates and values do not change during a team's life).
+    fn system_prompts(&self, stack: &'static mgx_stacks::StackSpec) -> Arc<prompts::SystemPrompts> {
         let mut cache = self
-            .prompt_values
+            .system_prompts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(values) = cache.get(stack.id.as_str()) {
-            return Arc::clone(values);
-        }
-        let values = Arc::new(prompts::values(Some(stack)));
-        cache.insert(stack.id.as_str(), Arc::clone(&values));
-        values
+        Arc::clone(cache.entry(stack.id.as_str()).or_insert_with(|| {
+            Arc::new(prompts::system_prompts(Some(stack), &self.config.prompts))
+        }))
     }
 }
 

@@ -120,6 +120,28 @@ pub(super) fn values(stack: Option<&mgx_stacks::StackSpec>) -> Values {
     ])
 }
 
+/// Every action's system prompt for a stack: the caller's template or the default, filled
+/// in. Templates and values are fixed per team and stack, so this is done once for them.
+pub(super) type SystemPrompts = HashMap<&'static str, String>;
+
+pub(super) fn system_prompts(
+    stack: Option<&mgx_stacks::StackSpec>,
+    templates: &HashMap<String, String>,
+) -> SystemPrompts {
+    let values = values(stack);
+    ACTIONS
+        .iter()
+        .map(|&action| {
+            let template = templates
+                .get(action)
+                .map(String::as_str)
+                .or_else(|| default_prompt(action))
+                .unwrap_or_default();
+            (action, render(template, &values))
+        })
+        .collect()
+}
+
 /// `template` with its placeholders filled in.
 pub(super) fn render(template: &str, values: &HashMap<&'static str, String>) -> String {
     let mut out = String::with_capacity(template.len() + 256);

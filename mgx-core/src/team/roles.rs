@@ -208,15 +208,30 @@ async fn ask_json<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// The files of a FILE manifest as message data.
-fn manifest_data(manifest: &mgx_guardrails::Manifest) -> (serde_json::Value, usize) {
+/// A JSON object of `fields`, their values moved in.
+fn object<const N: usize>(fields: [(&str, serde_json::Value); N]) -> serde_json::Value {
+    serde_json::Value::Object(
+        fields
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
+}
+
+/// The files of a FILE manifest as message data (its strings moved in).
+fn manifest_data(manifest: mgx_guardrails::Manifest) -> (serde_json::Value, usize) {
     let files: Vec<serde_json::Value> = manifest
         .files
-        .iter()
-        .map(|f| serde_json::json!({"path": f.path, "content": f.content}))
+        .into_iter()
+        .map(|f| {
+            object([
+                ("path", serde_json::Value::String(f.path)),
+                ("content", serde_json::Value::String(f.content)),
+            ])
+        })
         .collect();
     let n = files.len();
-    (serde_json::json!({ "files": files }), n)
+    (object([("files", serde_json::Value::Array(files))]), n)
 }
 
 /// Team leader: complexity, files, test strategy.
@@ -234,13 +249,13 @@ impl Action for AnalyzeTask {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, _trigger: &Message) -> Result<Message> {
-        let system = ctx.system_prompt(self.name());
+        let system = ctx.system_prompt_text(self.name());
         let (WithObject(analysis, data), text): (WithObject<Analysis>, String) = ask_json(
             ctx,
             role,
             self.name(),
             "analysis",
-            &system,
+            system,
             &Brief::new(ctx).finish(),
         )
         .await?;
@@ -288,10 +303,10 @@ impl Action for DraftPlan {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
-        let system = ctx.system_prompt(self.name());
+        let system = ctx.system_prompt_text(self.name());
         let user = Brief::new(ctx).field("analysis", &trigger.data).finish();
         let (plan, text): (Plan, String) =
-            ask_json(ctx, role, self.name(), "plan", &system, &user).await?;
+            ask_json(ctx, role, self.name(), "plan", system, &user).await?;
         if plan.steps.is_empty() {
             return Err(Error::Unreadable {
                 what: "plan".into(),
@@ -302,7 +317,15 @@ impl Action for DraftPlan {
             kinds::PLAN,
             role,
             text,
-            serde_json::json!({"steps": plan.steps}),
+            object([(
+                "steps",
+                serde_json::Value::Array(
+                    plan.steps
+                        .into_iter()
+                        .map(serde_json::Value::String)
+                        .collect(),
+                ),
+            )]),
         ))
     }
 }
@@ -324,7 +347,7 @@ impl Action for WriteCode {
         let approved_plan = ctx.latest(kinds::APPROVED_PLAN);
         let plan = approved_plan.as_ref().map(|m| &m.data);
         let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then_some(&trigger.data);
-        let system = ctx.system_prompt(self.name());
+        let system = ctx.system_prompt_text(self.name());
         let mut validation_errors: Vec<String> = Vec::new();
         let attempts = ctx.max_validation_retries + 1;
         let mut last_summary = String::new();
@@ -334,7 +357,7 @@ impl Action for WriteCode {
                 .field("review_notes", &review_notes)
                 .field("validation_errors", &validation_errors)
                 .finish();
-            let answer = ctx.ask(role, self.name(), &system, &user).await?;
+            let answer = ctx.ask(role, self.name(), system, &user).await?;
             let manifest = mgx_guardrails::parse(&answer.content);
             let result = ctx.validator.validate_manifest(&manifest, &answer.content);
             let errors: Vec<String> = result.errors().iter().map(|f| f.message.clone()).collect();
@@ -352,7 +375,7 @@ impl Action for WriteCode {
                     format!("Code passed validation (attempt {attempt})"),
                     serde_json::json!({"attempt": attempt, "warnings": result.warnings().len()}),
                 );
-                let (data, _) = manifest_data(&manifest);
+                let (data, _) = manifest_data(manifest);
                 return Ok(Message::new(kinds::CODE, role, answer.content, data));
             }
             emit!(
@@ -382,7 +405,7 @@ async fn write_diff(
     let approved_plan = ctx.latest(kinds::APPROVED_PLAN);
     let plan = approved_plan.as_ref().map(|m| &m.data);
     let review_notes = (trigger.kind == kinds::REVISION_REQUEST).then_some(&trigger.data);
-    let system = ctx.system_prompt("write_diff");
+    let system = ctx.system_prompt_text("write_diff");
     let dry = mgx_patch::ApplyOptions {
         dry_run: true,
         ..mgx_patch::ApplyOptions::default()
@@ -395,7 +418,7 @@ async fn write_diff(
             .field("review_notes", &review_notes)
             .field("diff_problems", &problems)
             .finish();
-        let answer = ctx.ask(role, action, &system, &user).await?;
+        let answer = ctx.ask(role, action, system, &user).await?;
         problems = diff_problems(project, &answer.content, &dry);
         let valid = problems.is_empty();
         ctx.record_validation(Validation {
@@ -497,10 +520,10 @@ impl Action for WriteTest {
                 serde_json::json!({"files": []}),
             ));
         };
-        let system = ctx.system_prompt(self.name());
+        let system = ctx.system_prompt_text(self.name());
         let user = Brief::new(ctx).finish_with(&["\nThe code:\n", &trigger.content]);
-        let first = ctx.ask(role, self.name(), &system, &user).await?;
-        let (data, n) = manifest_data(&mgx_guardrails::parse(&first.content));
+        let first = ctx.ask(role, self.name(), system, &user).await?;
+        let (data, n) = manifest_data(mgx_guardrails::parse(&first.content));
         if n > 0 {
             return Ok(Message::new(kinds::TESTS, role, first.content, data));
         }
@@ -509,8 +532,8 @@ impl Action for WriteTest {
             "{user}\nYour previous answer had no FILE manifest. {}",
             "Answer with the FILE manifest of the tests only."
         );
-        let second = ctx.ask(role, self.name(), &system, &again).await?;
-        let (data, n) = manifest_data(&mgx_guardrails::parse(&second.content));
+        let second = ctx.ask(role, self.name(), system, &again).await?;
+        let (data, n) = manifest_data(mgx_guardrails::parse(&second.content));
         if n > 0 {
             return Ok(Message::new(kinds::TESTS, role, second.content, data));
         }
@@ -531,7 +554,7 @@ impl Action for ReviewCode {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
-        let system = ctx.system_prompt(self.name());
+        let system = ctx.system_prompt_text(self.name());
         let code_message = ctx.latest(kinds::CODE);
         let code = code_message.as_ref().map_or("", |m| m.content.as_str());
         let user = Brief::new(ctx).finish_with(&[
@@ -551,7 +574,7 @@ impl Action for ReviewCode {
                 String::new(),
             )),
             None => {
-                ask_json::<ReviewVerdict>(ctx, role, self.name(), "review", &system, &user).await
+                ask_json::<ReviewVerdict>(ctx, role, self.name(), "review", system, &user).await
             }
         };
         let verdict = match asked {
@@ -572,7 +595,12 @@ impl Action for ReviewCode {
             Err(e) => return Err(e),
         };
         let content = serde_json::to_string(&verdict).unwrap_or_default();
-        let data = serde_json::to_value(&verdict).unwrap_or_default();
+        // The verdict's own strings, moved: `to_value` would copy them through a serializer.
+        let findings = verdict.findings.into_iter().map(serde_json::Value::String);
+        let data = object([
+            ("verdict", serde_json::Value::String(verdict.verdict)),
+            ("findings", serde_json::Value::Array(findings.collect())),
+        ]);
         Ok(Message::new(kinds::REVIEW, role, content, data))
     }
 }

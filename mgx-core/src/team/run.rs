@@ -222,8 +222,7 @@ pub struct RunContext {
     pub(super) brief_head: String,
     /// The `.pre-commit-config.yaml` to write with the result, when asked for.
     pre_commit: Option<String>,
-    prompts: Arc<HashMap<String, String>>,
-    prompt_values: Arc<super::prompts::Values>,
+    system_prompts: Arc<super::prompts::SystemPrompts>,
     cache: Option<Arc<dyn crate::cache::Cache>>,
     cache_errors_seen: AtomicU64,
     /// A person in the reviewer's place, when the team has one.
@@ -259,15 +258,15 @@ impl RunContext {
             .cloned()
     }
 
-    /// The system prompt of `action`: the caller's template or the default, filled in.
+    /// The system prompt of `action`: the caller's template or the default, filled in (empty
+    /// for an action without one).
     pub fn system_prompt(&self, action: &str) -> String {
-        let template = self
-            .prompts
-            .get(action)
-            .map(String::as_str)
-            .or_else(|| super::prompts::default_prompt(action))
-            .unwrap_or_default();
-        super::prompts::render(template, &self.prompt_values)
+        self.system_prompt_text(action).to_string()
+    }
+
+    /// [`RunContext::system_prompt`] without a copy (rendered once per team and stack).
+    pub(super) fn system_prompt_text(&self, action: &str) -> &str {
+        self.system_prompts.get(action).map_or("", String::as_str)
     }
 
     /// Record a validation of generated output.
@@ -799,8 +798,7 @@ pub(super) async fn run(
     let ctx = RunContext {
         cache_errors_seen: AtomicU64::new(config.cache.as_ref().map_or(0, |c| c.stats().errors)),
         cache: config.cache.clone(),
-        prompts: Arc::new(config.prompts.clone()),
-        prompt_values: team.prompt_values(stack),
+        system_prompts: team.system_prompts(stack),
         project,
         pre_commit: config
             .pre_commit
