@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cost::PriceTable;
+use crate::cost::{Price, PriceTable};
 use crate::error::Error;
 use crate::llm::{ChatRequest, Usage};
 
@@ -101,7 +101,8 @@ pub struct BudgetTracker {
 #[derive(Debug)]
 pub struct Reservation {
     tracker: BudgetTracker,
-    model: String,
+    /// The model's price, looked up when the call was reserved.
+    price: Option<Price>,
     tokens: u64,
     usd: f64,
     settled: bool,
@@ -147,13 +148,13 @@ impl BudgetTracker {
         let completion = u64::from(request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS_ESTIMATE));
         let prompt = request.estimated_prompt_tokens();
         let tokens = prompt + completion;
-        let usd = match self.prices.cost(
-            model,
-            Some(&Usage {
+        let price = self.prices.price(model);
+        let usd = match price.map(|p| {
+            p.cost(&Usage {
                 prompt_tokens: prompt,
                 completion_tokens: completion,
-            }),
-        ) {
+            })
+        }) {
             Some(usd) => usd,
             None if self.budget().max_usd.is_some() => {
                 return Err(ReserveError::Unpriced(Error::config(format!(
@@ -190,7 +191,7 @@ impl BudgetTracker {
         state.held_usd += usd;
         Ok(Reservation {
             tracker: self.clone(),
-            model: model.to_string(),
+            price,
             tokens,
             usd,
             settled: false,
@@ -231,7 +232,7 @@ impl Reservation {
         match usage {
             Some(usage) => {
                 state.spend.tokens += usage.total();
-                match self.tracker.prices.cost(&self.model, Some(&usage)) {
+                match self.price.map(|p| p.cost(&usage)) {
                     Some(usd) => state.spend.usd += usd,
                     None => state.spend.calls_without_price += 1,
                 }

@@ -16,6 +16,15 @@ pub struct Price {
     pub output_per_million: f64,
 }
 
+impl Price {
+    /// What `usage` costs at this price, in USD.
+    pub fn cost(&self, usage: &Usage) -> f64 {
+        (usage.prompt_tokens as f64 * self.input_per_million
+            + usage.completion_tokens as f64 * self.output_per_million)
+            / 1_000_000.0
+    }
+}
+
 /// Prices by model name. A name ending in `*` prices every model that starts with the rest
 /// (`"gpt-4o-2024-*"`); otherwise names match exactly, so `gpt-4o` never prices `gpt-4o-mini`.
 /// mgx ships no prices: they change, and an invented price is worse than none.
@@ -81,12 +90,6 @@ impl PriceTable {
     /// The cost of a call in US dollars: `None` when the server reported no usage or the model
     /// has no price.
     pub fn cost(&self, model: &str, usage: Option<&Usage>) -> Option<f64> {
-        let usage = usage?;
-        let price = self.price(model)?;
-        Some(
-            (usage.prompt_tokens as f64 * price.input_per_million
-                + usage.completion_tokens as f64 * price.output_per_million)
-                / 1_000_000.0,
-        )
+        Some(self.price(model)?.cost(usage?))
     }
 }
