@@ -195,7 +195,8 @@ struct Metrics {
     usage_unknown: bool,
     cost: f64,
     cost_unknown: bool,
-    phase_ms: HashMap<String, u64>,
+    /// Wall time per phase (a handful of phases: a list, no hashing while the run goes).
+    phase_ms: Vec<(&'static str, u64)>,
     /// Each model call's wall time, in milliseconds.
     llm_ms: Vec<u64>,
 }
@@ -935,7 +936,7 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
 /// The run's measurements into its report (the run is over: what the context collected is
 /// moved out, not copied).
 fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start: Option<u64>) {
-    let mut m = ctx
+    let m = ctx
         .metrics
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -944,10 +945,14 @@ fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start:
     report.tokens_in = (!m.usage_unknown).then_some(m.tokens_in);
     report.tokens_out = (!m.usage_unknown).then_some(m.tokens_out);
     report.cost_usd = (!m.cost_unknown && !m.usage_unknown).then_some(m.cost);
-    report.phase_ms = m.phase_ms.clone();
+    report.phase_ms = m
+        .phase_ms
+        .iter()
+        .map(|&(phase, ms)| (phase.to_string(), ms))
+        .collect();
     report.profile = Some(super::profile::RunProfile::new(
         started.elapsed(),
-        std::mem::take(&mut m.phase_ms),
+        report.phase_ms.clone(),
         &m.llm_ms,
         rss_start,
     ));
@@ -1271,17 +1276,15 @@ async fn decide(policy: &ApprovalPolicy, ctx: &RunContext, message: &Message) ->
     }
 }
 
-fn add_phase(ctx: &RunContext, phase: &str, started: Instant) {
+fn add_phase(ctx: &RunContext, phase: &'static str, started: Instant) {
     let mut m = ctx
         .metrics
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let ms = started.elapsed().as_millis() as u64;
-    match m.phase_ms.get_mut(phase) {
-        Some(total) => *total += ms,
-        None => {
-            m.phase_ms.insert(phase.to_string(), ms);
-        }
+    match m.phase_ms.iter_mut().find(|(p, _)| *p == phase) {
+        Some((_, total)) => *total += ms,
+        None => m.phase_ms.push((phase, ms)),
     }
 }
 
