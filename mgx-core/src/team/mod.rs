@@ -559,6 +559,9 @@ impl TeamBuilder {
 /// a team builds each once and shares it between its runs.
 type ValidatorKey = (String, Vec<String>, bool);
 
+/// A prepared validator and what it was prepared for.
+type CachedValidator = (ValidatorKey, Arc<mgx_guardrails::Validator<'static>>);
+
 struct TeamInner {
     config: TeamBuilder,
     /// The run slots, with a concurrency limit.
@@ -566,10 +569,9 @@ struct TeamInner {
     roles: Vec<Arc<dyn Role>>,
     /// What each role (same order) watches.
     watches: Vec<Vec<String>>,
-    validators: std::sync::Mutex<
-        std::collections::HashMap<ValidatorKey, Arc<mgx_guardrails::Validator<'static>>>,
-    >,
-    /// Prompt values by stack id.
+    /// Prepared validators, under the hash of their key (see [`TeamInner::validator`]).
+    validators: std::sync::Mutex<std::collections::HashMap<u64, Vec<CachedValidator>>>,
+    /// Rendered system prompts by stack id.
     system_prompts:
         std::sync::Mutex<std::collections::HashMap<&'static str, Arc<prompts::SystemPrompts>>>,
 }
@@ -581,25 +583,35 @@ impl TeamInner {
         constraints: &[String],
         strict: bool,
     ) -> Arc<mgx_guardrails::Validator<'static>> {
-        let key = (stack.id.clone(), constraints.to_vec(), strict);
+        use std::hash::{Hash, Hasher};
+        // Found by the key's hash, then compared in place: no owned key is built per run.
+        let mut hasher = rustc_hash::FxHasher::default();
+        (stack.id.as_str(), constraints, strict).hash(&mut hasher);
         let mut cache = self
             .validators
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache
-            .entry(key)
-            .or_insert_with(|| {
-                let options = mgx_guardrails::Options {
-                    strict,
-                    ..mgx_guardrails::Options::default()
-                };
-                Arc::new(mgx_guardrails::Validator::new(
-                    Some(stack),
-                    constraints,
-                    options,
-                ))
-            })
-            .clone()
+        let same = cache.entry(hasher.finish()).or_default();
+        if let Some((_, validator)) = same
+            .iter()
+            .find(|((id, c, s), _)| *id == stack.id && c.as_slice() == constraints && *s == strict)
+        {
+            return Arc::clone(validator);
+        }
+        let options = mgx_guardrails::Options {
+            strict,
+            ..mgx_guardrails::Options::default()
+        };
+        let validator = Arc::new(mgx_guardrails::Validator::new(
+            Some(stack),
+            constraints,
+            options,
+        ));
+        same.push((
+            (stack.id.clone(), constraints.to_vec(), strict),
+            Arc::clone(&validator),
+        ));
+        validator
     }
 
     /// The system prompts of every action for `stack`, rendered once per stack and shared by
