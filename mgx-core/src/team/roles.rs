@@ -44,8 +44,13 @@ impl Role for ActionRole {
         for action in &self.actions {
             // Each action reacts to what the one before it produced.
             let trigger = out.last().unwrap_or(message);
-            let produced = action.run(ctx, &self.name, trigger).await?;
-            out.push(produced);
+            match action.run(ctx, &self.name, trigger).await {
+                Ok(produced) => out.push(produced),
+                Err(e) => {
+                    ctx.keep_before_failure(out);
+                    return Err(e);
+                }
+            }
         }
         Ok(out)
     }

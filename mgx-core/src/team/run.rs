@@ -248,6 +248,15 @@ impl RunContext {
             .clone()
     }
 
+    /// Keep what a reaction produced before one of its actions failed: the run ends with
+    /// that failure, and its report still shows what was made (and paid for) before it.
+    pub(super) fn keep_before_failure(&self, messages: Vec<Message>) {
+        self.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(messages.into_iter().map(Arc::new));
+    }
+
     /// The newest message of `kind`.
     pub fn latest(&self, kind: &str) -> Option<Arc<Message>> {
         self.history

@@ -714,6 +714,9 @@ async fn unreadable_analysis_or_plan_fails_typed_after_asking_twice() {
         );
         assert_eq!(asked.load(Ordering::SeqCst), 2, "{phase}: asked again once");
         assert!(!dir.exists());
+        // The analysis made (and paid for) before an unreadable plan is still reported.
+        let analysis = (phase == "draft_plan").then(|| serde_json::json!({"complexity": "M"}));
+        assert_eq!(report.analysis, analysis, "{phase}");
     }
 }
 
