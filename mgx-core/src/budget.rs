@@ -221,6 +221,11 @@ pub enum ReserveError {
 }
 
 impl Reservation {
+    /// What `usage` costs at the reserved model's price (`None`: no usage or no price).
+    pub fn cost(&self, usage: Option<&Usage>) -> Option<f64> {
+        Some(self.price?.cost(usage?))
+    }
+
     /// Record what the call really used (`None`: the server did not say; the worst case then
     /// stays held, and the call counts as one without usage).
     pub fn settle(mut self, usage: Option<Usage>) {
@@ -232,7 +237,7 @@ impl Reservation {
         match usage {
             Some(usage) => {
                 state.spend.tokens += usage.total();
-                match self.price.map(|p| p.cost(&usage)) {
+                match self.cost(Some(&usage)) {
                     Some(usd) => state.spend.usd += usd,
                     None => state.spend.calls_without_price += 1,
                 }

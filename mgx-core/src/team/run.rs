@@ -321,7 +321,7 @@ impl RunContext {
             () = self.control.cancellation() => return Err(Error::Cancelled),
         };
         let usage = if answer.cached { None } else { answer.usage };
-        let cost = self.budget.cost(&id.model, answer.usage.as_ref());
+        let cost = reservation.cost(answer.usage.as_ref());
         if answer.cached {
             drop(reservation);
         } else {
@@ -464,18 +464,19 @@ impl Control {
             .send_modify(|gate| gate.decision = Some(approval));
     }
 
-    /// The next decision: waits for one and takes it, so the next gate waits for its own.
-    async fn decision(&self) -> Approval {
+    /// The next decision: waits for one and takes it, so the next gate waits for its own;
+    /// `None` only if the wait ended without one (the channel closed), which the gate
+    /// treats as no approval.
+    async fn decision(&self) -> Option<Approval> {
         let mut rx = self.state.subscribe();
-        // The sender lives in `self`: the channel cannot close while this waits.
-        let _ = rx.wait_for(|gate| gate.decision.is_some()).await;
+        rx.wait_for(|gate| gate.decision.is_some()).await.ok()?;
         drop(rx);
         let mut taken = None;
         self.state.send_if_modified(|gate| {
             taken = gate.decision.take();
             false
         });
-        taken.unwrap_or(Approval::Approve { feedback: None })
+        taken
     }
 }
 
@@ -1278,7 +1279,8 @@ async fn decide(policy: &ApprovalPolicy, ctx: &RunContext, message: &Message) ->
         },
         ApprovalPolicy::Manual { timeout } => tokio::select! {
             decided = tokio::time::timeout(*timeout, ctx.control.decision()) => {
-                decided.map_err(|_| Error::ApprovalTimeout { seconds: timeout.as_secs() })
+                // No decision is never an approval: it ends like a wait that ran out.
+                decided.ok().flatten().ok_or(Error::ApprovalTimeout { seconds: timeout.as_secs() })
             }
             () = ctx.control.cancellation() => Err(Error::Cancelled),
         },
