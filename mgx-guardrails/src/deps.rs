@@ -119,9 +119,12 @@ pub const PYTHON_IMPORT_NAMES: &[(&str, &str)] = &[
 ];
 
 fn line_of(content: &str, needle: &str) -> usize {
-    content.find(needle).map_or(0, |at| {
-        1 + memchr::memchr_iter(b'\n', &content.as_bytes()[..at]).count()
-    })
+    content.find(needle).map_or(0, |at| line_at(content, at))
+}
+
+/// The line (1-based) of byte offset `at` in `content`.
+fn line_at(content: &str, at: usize) -> usize {
+    1 + memchr::memchr_iter(b'\n', &content.as_bytes()[..at]).count()
 }
 
 /// The line (1-based) of the first `"name":` (a key, not a value) in `content`; 0 when it
@@ -137,9 +140,7 @@ fn line_of_key(content: &str, name: &str) -> usize {
                 && bytes.get(end) == Some(&b'"')
                 && content[end + 1..].trim_start().starts_with(':')
         })
-        .map_or(0, |(at, _)| {
-            1 + memchr::memchr_iter(b'\n', &bytes[..at]).count()
-        })
+        .map_or(0, |(at, _)| line_at(content, at))
 }
 
 fn json_sections(
@@ -390,7 +391,7 @@ fn pom(content: &str) -> Vec<Dependency> {
             if let Some(close) = value.find("</artifactId>") {
                 out.push(Dependency {
                     name: value[..close].trim().to_string(),
-                    line: 1 + memchr::memchr_iter(b'\n', &content.as_bytes()[..start + a]).count(),
+                    line: line_at(content, start + a),
                     dev: block.contains("<scope>test</scope>"),
                 });
             }
@@ -413,7 +414,7 @@ fn xml_attr(content: &str, element: &str, attr: &str) -> Vec<Dependency> {
             if let Some(end) = content[v..tag_end].find('"') {
                 out.push(Dependency {
                     name: content[v..v + end].to_string(),
-                    line: 1 + memchr::memchr_iter(b'\n', &content.as_bytes()[..tag_start]).count(),
+                    line: line_at(content, tag_start),
                     dev: false,
                 });
             }
