@@ -109,10 +109,10 @@ impl Manifest {
 
     /// The file with this path (compared in normal form); the first one if duplicated.
     pub fn file(&self, path: &str) -> Option<&ManifestFile> {
-        let wanted = paths::normalize(path);
+        let wanted = paths::normal_form(path);
         self.files
             .iter()
-            .find(|f| paths::normalize(&f.path) == wanted)
+            .find(|f| paths::normal_form(&f.path) == wanted)
     }
 }
 
@@ -410,6 +410,8 @@ struct Parser<'a> {
     wrapper: Option<Fence>,
     file: Option<OpenFile<'a>>,
     prose: Option<OpenProse<'a>>,
+    /// The line buffer of the last finished file, emptied, for the next one to fill.
+    spare_lines: Vec<&'a str>,
 }
 
 struct OpenFile<'a> {
@@ -435,6 +437,7 @@ impl<'a> Parser<'a> {
             wrapper: None,
             file: None,
             prose: None,
+            spare_lines: Vec::new(),
         }
     }
 
@@ -568,7 +571,7 @@ impl<'a> Parser<'a> {
             line: number,
             content_line: number,
             fence: None,
-            lines: Vec::new(),
+            lines: std::mem::take(&mut self.spare_lines),
         });
         self.state = State::FileStart;
     }
@@ -645,18 +648,24 @@ impl<'a> Parser<'a> {
             content_line,
             fence: file.fence.map(str::to_string),
         });
+        let mut spare = file.lines;
+        spare.clear();
+        self.spare_lines = spare;
     }
 
     fn find_duplicates(&mut self) {
-        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let files = &self.manifest.files;
+        // Paths borrowed where they are already normal (nearly always): no `String` per file.
+        let mut seen: std::collections::HashMap<std::borrow::Cow<'_, str>, usize> =
+            std::collections::HashMap::with_capacity(files.len());
         let mut duplicates: Vec<Duplicate> = Vec::new();
-        for file in &self.manifest.files {
-            let normal = paths::normalize(&file.path);
+        for file in files {
+            let normal = paths::normal_form(&file.path);
             match seen.get(&normal) {
                 Some(&first) => match duplicates.iter_mut().find(|d| d.path == normal) {
                     Some(d) => d.lines.push(file.line),
                     None => duplicates.push(Duplicate {
-                        path: normal,
+                        path: normal.into_owned(),
                         lines: vec![first, file.line],
                     }),
                 },

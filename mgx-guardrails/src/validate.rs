@@ -15,6 +15,7 @@
 //!
 //! Line numbers are lines of the whole output, so a model can find what it wrote.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -386,8 +387,8 @@ type PathRuleCheck<'r> = (
 /// What the file pass learns for the later checks.
 #[derive(Default)]
 struct Facts<'m> {
-    /// Normalised paths of the files whose paths pass the policy.
-    paths: Vec<String>,
+    /// Normalised paths of the files whose paths pass the policy (borrowed when already so).
+    paths: Vec<Cow<'m, str>>,
     /// Dependency files: (file, declared dependencies).
     dependency_files: Vec<(&'m ManifestFile, Vec<deps::Dependency>)>,
 }
@@ -501,7 +502,7 @@ impl<'m> Run<'_, 'm> {
         ];
         for (rules, patterns, dirs, code, verb) in checks {
             for (rule, pattern) in rules.iter().zip(patterns) {
-                let matched = |p: &String| {
+                let matched = |p: &Cow<'_, str>| {
                     if dirs {
                         pattern.matches_dir(p)
                     } else {
@@ -713,10 +714,10 @@ impl<'m> Run<'_, 'm> {
 }
 
 /// What checking one file found.
-struct FileOutcome {
+struct FileOutcome<'m> {
     findings: Vec<Finding>,
     /// The normal form of the path, when it passes the policy.
-    normal: Option<String>,
+    normal: Option<Cow<'m, str>>,
     /// The dependencies it declares, when it is a dependency file.
     declared: Option<Vec<deps::Dependency>>,
 }
@@ -726,7 +727,11 @@ const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
 /// Check every file, on several threads for large outputs; the outcomes keep the file order,
 /// so the result is the same however the work was split.
-fn check_files(v: &Validator<'_>, files: &[ManifestFile], own: &OwnCode) -> Vec<FileOutcome> {
+fn check_files<'m>(
+    v: &Validator<'_>,
+    files: &'m [ManifestFile],
+    own: &OwnCode,
+) -> Vec<FileOutcome<'m>> {
     let total: usize = files.iter().map(|f| f.content.len()).sum();
     let threads = if total >= PARALLEL_MIN_BYTES {
         std::thread::available_parallelism()
@@ -736,7 +741,7 @@ fn check_files(v: &Validator<'_>, files: &[ManifestFile], own: &OwnCode) -> Vec<
     } else {
         1
     };
-    let sequential = |chunk: &[ManifestFile]| {
+    let sequential = |chunk: &'m [ManifestFile]| {
         chunk
             .iter()
             .map(|f| {
@@ -753,7 +758,7 @@ fn check_files(v: &Validator<'_>, files: &[ManifestFile], own: &OwnCode) -> Vec<
         return sequential(files);
     }
     // Contiguous chunks of about equal size.
-    let mut chunks: Vec<&[ManifestFile]> = Vec::with_capacity(threads);
+    let mut chunks: Vec<&'m [ManifestFile]> = Vec::with_capacity(threads);
     let target = total / threads + 1;
     let (mut start, mut size) = (0, 0);
     for (i, f) in files.iter().enumerate() {
@@ -808,9 +813,9 @@ impl FileCheck<'_, '_> {
         self.findings.push(finding(code, message, path, line));
     }
 
-    fn run(mut self, file: &ManifestFile) -> FileOutcome {
+    fn run<'m>(mut self, file: &'m ManifestFile) -> FileOutcome<'m> {
         let path = file.path.as_str();
-        let normal = match paths::check(path) {
+        let normal = match paths::check_borrowed(path) {
             Ok(normal) => normal,
             Err(violation) => {
                 self.push(
@@ -1139,7 +1144,7 @@ impl OwnCode {
         let mut names = HashSet::new();
         let mut go_module = None;
         for file in &manifest.files {
-            let normal = paths::normalize(&file.path);
+            let normal = paths::normal_form(&file.path);
             let mut parts: Vec<&str> = normal.split('/').collect();
             let name = parts.pop().unwrap_or("");
             for dir in parts {

@@ -20,6 +20,8 @@
 //! assert_eq!(check(".git/config").unwrap_err(), PathViolation::GitDirectory);
 //! ```
 
+use std::borrow::Cow;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -120,6 +122,27 @@ pub fn check(path: &str) -> Result<String, PathViolation> {
     Ok(normal)
 }
 
+/// [`check`] that borrows `path` when it already is in normal form (the usual case,
+/// `src/app.ts`), and builds the normal form only otherwise.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use mgx_stacks::paths::check_borrowed;
+///
+/// assert!(matches!(check_borrowed("src/app.ts"), Ok(Cow::Borrowed("src/app.ts"))));
+/// assert_eq!(check_borrowed("./src//app.ts").unwrap(), "src/app.ts");
+/// assert!(check_borrowed("../etc/passwd").is_err());
+/// ```
+pub fn check_borrowed(path: &str) -> Result<Cow<'_, str>, PathViolation> {
+    verify(path)?;
+    let trimmed = path.trim_matches(|c: char| c == ' ' || c == '\t');
+    Ok(if trimmed.len() == path.len() && in_normal_form(path) {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(check(path)?)
+    })
+}
+
 /// [`check`] without building the normal form: whether the policy allows `path`.
 ///
 /// ```
@@ -209,6 +232,30 @@ pub fn normalize(path: &str) -> String {
         normal.push_str(component);
     }
     normal
+}
+
+/// [`normalize`] that borrows `path` when it already is in normal form, and builds the normal
+/// form only otherwise: for comparing many paths without a `String` each.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use mgx_stacks::paths::normal_form;
+///
+/// assert!(matches!(normal_form("src/app.ts"), Cow::Borrowed(_)));
+/// assert_eq!(normal_form(".\\src//app.ts "), "src/app.ts");
+/// ```
+pub fn normal_form(path: &str) -> Cow<'_, str> {
+    if path.trim().len() == path.len() && in_normal_form(path) {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(normalize(path))
+    }
+}
+
+/// Whether `path`, already trimmed, is its own normal form: `/` separators only, and no
+/// empty or `.` components.
+fn in_normal_form(path: &str) -> bool {
+    !path.contains('\\') && path.split('/').all(|c| !c.is_empty() && c != ".")
 }
 
 fn is_reserved_name(component: &str) -> bool {

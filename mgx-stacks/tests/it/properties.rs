@@ -124,3 +124,40 @@ proptest! {
         prop_assert_eq!(read.matches_dir(&path), dir_matches(&pattern, &path));
     }
 }
+
+/// Paths made of separators, dots, spaces and names, in both normal and other forms.
+fn pathlike() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "a", "b.py", "src", ".", "..", "/", "\\", " ", "\t", "\u{3000}", "CON", ".git",
+        ]),
+        0..8,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    /// The borrowing forms give exactly what the owning ones build, and borrow only when the
+    /// path is its own normal form.
+    #[test]
+    fn borrowed_normal_forms_agree_with_the_built_ones(path in prop_oneof![pathlike(), any::<String>()]) {
+        use mgx_stacks::paths::{check, check_borrowed, normal_form, normalize};
+        use std::borrow::Cow;
+        let normal = normal_form(&path);
+        let built = normalize(&path);
+        prop_assert_eq!(&*normal, built.as_str());
+        if let Cow::Borrowed(b) = normal {
+            prop_assert_eq!(b, path.as_str());
+        }
+        match (check_borrowed(&path), check(&path)) {
+            (Ok(borrowed), Ok(built)) => {
+                prop_assert_eq!(&*borrowed, built.as_str());
+                if let Cow::Borrowed(b) = borrowed {
+                    prop_assert_eq!(b, path.as_str());
+                }
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "check_borrowed {a:?} but check {b:?}"),
+        }
+    }
+}
