@@ -749,7 +749,17 @@ impl Team {
         if options.cancelled {
             control.cancel();
         }
-        run::run(self.inner.clone(), task, out, control, None, &options.sinks).await
+        // On the heap: the run's future is large (3 KB), and a caller's task that held it in
+        // place would copy all of it when spawned and again when its output is read.
+        Box::pin(run::run(
+            self.inner.clone(),
+            task,
+            out,
+            control,
+            None,
+            &options.sinks,
+        ))
+        .await
     }
 
     /// Continue a run journaled under [`TeamBuilder::run_dir`] (its directory, e.g. after a

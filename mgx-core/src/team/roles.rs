@@ -91,7 +91,14 @@ struct Brief {
 
 impl Brief {
     fn new(ctx: &RunContext) -> Self {
-        let mut buf = Vec::with_capacity(ctx.brief_head.len() + 256);
+        Self::with_tail(ctx, &[])
+    }
+
+    /// A brief whose buffer has room for `tail` too (see [`Brief::finish_with`]): one
+    /// allocation, where growing it for the tail copied everything once more.
+    fn with_tail(ctx: &RunContext, tail: &[&str]) -> Self {
+        let tail: usize = tail.iter().map(|part| part.len()).sum();
+        let mut buf = Vec::with_capacity(ctx.brief_head.len() + 256 + tail);
         buf.extend_from_slice(b"```json\n");
         buf.extend_from_slice(ctx.brief_head.as_bytes());
         Brief { buf }
@@ -191,16 +198,16 @@ async fn ask_json<T: serde::de::DeserializeOwned>(
     action: &str,
     what: &str,
     system: &str,
-    user: &str,
+    mut user: String,
 ) -> Result<(T, String)> {
-    let first = ctx.ask(role, action, system, user).await?;
+    let first = ctx.ask_lending(role, action, system, &mut user).await?;
     if let Some(v) = parse_json::<T>(&first.content) {
         return Ok((v, first.content));
     }
-    let again = format!(
-        "{user}\nYour previous answer had no JSON object of the requested shape. Answer with that JSON object only."
+    user.push_str(
+        "\nYour previous answer had no JSON object of the requested shape. Answer with that JSON object only.",
     );
-    let second = ctx.ask(role, action, system, &again).await?;
+    let second = ctx.ask_lending(role, action, system, &mut user).await?;
     match parse_json::<T>(&second.content) {
         Some(v) => Ok((v, second.content)),
         None => Err(Error::Unreadable {
@@ -261,7 +268,7 @@ impl Action for AnalyzeTask {
             self.name(),
             "analysis",
             system,
-            &Brief::new(ctx).finish(),
+            Brief::new(ctx).finish(),
         )
         .await?;
         if !matches!(analysis.complexity.as_str(), "XS" | "S" | "M" | "L" | "XL") {
@@ -311,7 +318,7 @@ impl Action for DraftPlan {
         let system = ctx.system_prompt_text(self.name());
         let user = Brief::new(ctx).field("analysis", &trigger.data).finish();
         let (plan, text): (Plan, String) =
-            ask_json(ctx, role, self.name(), "plan", system, &user).await?;
+            ask_json(ctx, role, self.name(), "plan", system, user).await?;
         if plan.steps.is_empty() {
             return Err(Error::Unreadable {
                 what: "plan".into(),
@@ -357,12 +364,14 @@ impl Action for WriteCode {
         let attempts = ctx.max_validation_retries + 1;
         let mut last_summary = String::new();
         for attempt in 1..=attempts {
-            let user = Brief::new(ctx)
+            let mut user = Brief::new(ctx)
                 .field("plan", &plan)
                 .field("review_notes", &review_notes)
                 .field("validation_errors", &validation_errors)
                 .finish();
-            let answer = ctx.ask(role, self.name(), system, &user).await?;
+            let answer = ctx
+                .ask_lending(role, self.name(), system, &mut user)
+                .await?;
             let manifest = mgx_guardrails::parse(&answer.content);
             let result = ctx.validator.validate_manifest(&manifest, &answer.content);
             let errors: Vec<String> = result.errors().iter().map(|f| f.message.clone()).collect();
@@ -418,12 +427,12 @@ async fn write_diff(
     let attempts = ctx.max_validation_retries + 1;
     let mut problems: Vec<String> = Vec::new();
     for attempt in 1..=attempts {
-        let user = Brief::new(ctx)
+        let mut user = Brief::new(ctx)
             .field("plan", &plan)
             .field("review_notes", &review_notes)
             .field("diff_problems", &problems)
             .finish();
-        let answer = ctx.ask(role, action, system, &user).await?;
+        let answer = ctx.ask_lending(role, action, system, &mut user).await?;
         problems = diff_problems(project, &answer.content, &dry);
         let valid = problems.is_empty();
         ctx.record_validation(Validation {
@@ -526,18 +535,22 @@ impl Action for WriteTest {
             ));
         };
         let system = ctx.system_prompt_text(self.name());
-        let user = Brief::new(ctx).finish_with(&["\nThe code:\n", &trigger.content]);
-        let first = ctx.ask(role, self.name(), system, &user).await?;
+        let tail = ["\nThe code:\n", &trigger.content];
+        let mut user = Brief::with_tail(ctx, &tail).finish_with(&tail);
+        let first = ctx
+            .ask_lending(role, self.name(), system, &mut user)
+            .await?;
         let (data, n) = manifest_data(mgx_guardrails::parse(&first.content));
         if n > 0 {
             return Ok(Message::new(kinds::TESTS, role, first.content, data));
         }
         // Asked once more, like every machine-readable answer; then given up.
-        let again = format!(
-            "{user}\nYour previous answer had no FILE manifest. {}",
-            "Answer with the FILE manifest of the tests only."
+        user.push_str(
+            "\nYour previous answer had no FILE manifest. Answer with the FILE manifest of the tests only.",
         );
-        let second = ctx.ask(role, self.name(), system, &again).await?;
+        let second = ctx
+            .ask_lending(role, self.name(), system, &mut user)
+            .await?;
         let (data, n) = manifest_data(mgx_guardrails::parse(&second.content));
         if n > 0 {
             return Ok(Message::new(kinds::TESTS, role, second.content, data));
@@ -562,12 +575,8 @@ impl Action for ReviewCode {
         let system = ctx.system_prompt_text(self.name());
         let code_message = ctx.latest(kinds::CODE);
         let code = code_message.as_ref().map_or("", |m| m.content.as_str());
-        let user = Brief::new(ctx).finish_with(&[
-            "\nThe code:\n",
-            code,
-            "\nThe tests:\n",
-            &trigger.content,
-        ]);
+        let tail = ["\nThe code:\n", code, "\nThe tests:\n", &trigger.content];
+        let user = Brief::with_tail(ctx, &tail).finish_with(&tail);
         let asked = match &ctx.human_reviewer {
             Some(human) => Ok((
                 human(super::HumanReview {
@@ -578,9 +587,7 @@ impl Action for ReviewCode {
                 .await,
                 String::new(),
             )),
-            None => {
-                ask_json::<ReviewVerdict>(ctx, role, self.name(), "review", system, &user).await
-            }
+            None => ask_json::<ReviewVerdict>(ctx, role, self.name(), "review", system, user).await,
         };
         let verdict = match asked {
             Ok((v, _)) if v.verdict == "approved" || v.verdict == "changes_required" => v,

@@ -296,15 +296,40 @@ impl RunContext {
         system: &str,
         user: &str,
     ) -> Result<ChatResponse> {
-        let Model { provider, id } = self.role_providers.get(role).unwrap_or(&self.provider);
+        self.ask_lending(role, action, system, &mut user.to_string())
+            .await
+    }
+
+    /// [`RunContext::ask`] with the user message lent to the request rather than copied into
+    /// it: `user` is moved in and given back when the call is over (the caller can add to it
+    /// and ask again). Prompts are kilobytes, and a copy per call was a tenth of what a run
+    /// wrote to memory.
+    pub(super) async fn ask_lending(
+        &self,
+        role: &str,
+        action: &str,
+        system: &str,
+        user: &mut String,
+    ) -> Result<ChatResponse> {
         let mut request = ChatRequest::new(vec![
             ChatMessage::system(system_message(action, system)),
-            ChatMessage::user(user),
+            ChatMessage::user(std::mem::take(user)),
         ]);
         request.max_tokens = Some(self.max_tokens);
+        let answer = self.send(role, action, &request).await;
+        if let Some(lent) = request.messages.pop() {
+            *user = lent.content;
+        }
+        answer
+    }
+
+    /// One call: budget, provider (with the call's deadline and the run's cancellation),
+    /// metrics, events.
+    async fn send(&self, role: &str, action: &str, request: &ChatRequest) -> Result<ChatResponse> {
+        let Model { provider, id } = self.role_providers.get(role).unwrap_or(&self.provider);
         let reservation = self
             .budget
-            .reserve(&id.model, &request)
+            .reserve(&id.model, request)
             .map_err(|e| match e {
                 ReserveError::Exceeded(e) => Error::BudgetExceeded {
                     message: e.to_string(),
@@ -312,7 +337,7 @@ impl RunContext {
                 ReserveError::Unpriced(e) => e,
             })?;
         let started = Instant::now();
-        let call = tokio::time::timeout(self.call_timeout, provider.complete(&request));
+        let call = tokio::time::timeout(self.call_timeout, provider.complete(request));
         let answer = tokio::select! {
             answer = call => answer.map_err(|_| Error::Timeout {
                 stage: crate::error::TimeoutStage::Deadline,
@@ -779,8 +804,15 @@ pub(super) async fn run(
         Ok(w) => w,
         Err(e) => return fail(report, &events, e),
     };
-    let mut providers: Vec<String> = std::iter::once(provider.id().to_string())
-        .chain(role_providers.values().map(|p| p.id().to_string()))
+    // Each provider's id asked once: the report lists it and the run's calls are priced by it.
+    let provider = Model::new(provider);
+    let role_providers: HashMap<String, Model> = role_providers
+        .into_iter()
+        .map(|(role, p)| (role, Model::new(p)))
+        .collect();
+    let mut providers: Vec<String> = std::iter::once(&provider)
+        .chain(role_providers.values())
+        .map(|m| m.id.to_string())
         .collect();
     providers.sort();
     providers.dedup();
@@ -830,15 +862,18 @@ pub(super) async fn run(
         stack: Some(stack),
         events: events.clone(),
         max_validation_retries: config.max_validation_retries,
-        history: Mutex::new(Vec::new()),
+        // The default team's run publishes seven messages; a revision round adds three.
+        history: Mutex::new(Vec::with_capacity(8)),
         validations: Mutex::new(Vec::new()),
-        metrics: Mutex::new(Metrics::default()),
+        // Room for the default team's five calls and six phases, and a revision round.
+        metrics: Mutex::new(Metrics {
+            phase_ms: Vec::with_capacity(8),
+            llm_ms: Vec::with_capacity(8),
+            ..Metrics::default()
+        }),
         budget: BudgetTracker::new(config.budget, config.prices.clone()),
-        provider: Model::new(provider),
-        role_providers: role_providers
-            .into_iter()
-            .map(|(role, p)| (role, Model::new(p)))
-            .collect(),
+        provider,
+        role_providers,
         max_tokens: config.max_tokens,
         call_timeout: config.call_timeout,
     };
@@ -1018,7 +1053,7 @@ async fn drive(
     output_dir: &std::path::Path,
 ) -> Outcome {
     let config = &team.config;
-    let mut queue: VecDeque<Arc<Message>> = VecDeque::new();
+    let mut queue: VecDeque<Arc<Message>> = VecDeque::with_capacity(4);
     queue.push_back(Arc::new(Message::new(
         kinds::TASK,
         "run",
