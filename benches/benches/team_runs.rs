@@ -91,7 +91,10 @@ fn knob(name: &str) -> Option<u64> {
 /// the process's user + system time during the batch.
 ///
 /// Knobs for looking into the figure: `MGX_BENCH_WORKERS` (tokio worker threads, default one
-/// per core), `MGX_BENCH_DELAY_MS` (the provider's latency, default 50).
+/// per core), `MGX_BENCH_DELAY_MS` (the provider's latency, default 50), `MGX_BENCH_BATCHES`
+/// (the batch sizes in order, default `1000,3000,10000,10000,10000`; the median is over the
+/// largest) and `MGX_BENCH_NO_FLOOR=1` (skip the floor: for a profiler's view of the runs
+/// alone).
 fn concurrent_runs_against_a_slow_provider() {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = knob("MGX_BENCH_WORKERS") {
@@ -105,6 +108,55 @@ fn concurrent_runs_against_a_slow_provider() {
         std::mem::size_of_val(&team.run("Build an Express API"))
     );
     // The floor of the machine and runtime: the same tasks doing nothing but five sleeps.
+    if knob("MGX_BENCH_NO_FLOOR") != Some(1) {
+        floor(&rt, delay);
+    }
+    let ideal = delay * 5;
+    let mut ratios = Vec::new();
+    let batches: Vec<usize> = std::env::var("MGX_BENCH_BATCHES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|b: &Vec<usize>| !b.is_empty())
+        .unwrap_or_else(|| vec![1_000, 3_000, 10_000, 10_000, 10_000]);
+    let largest = batches.iter().copied().max().unwrap_or(0);
+    for &n in &batches {
+        let started = Instant::now();
+        let cpu_before = cpu_time();
+        let done = rt.block_on(async {
+            let handles: Vec<_> = (0..n)
+                .map(|_| {
+                    let team = team.clone();
+                    tokio::spawn(async move { team.run("Build an Express API").await.status })
+                })
+                .collect();
+            let mut ok = 0;
+            for h in handles {
+                ok += usize::from(h.await.unwrap() == RunStatus::Completed);
+            }
+            ok
+        });
+        let wall = started.elapsed();
+        let ratio = wall.as_secs_f64() / ideal.as_secs_f64();
+        if n == largest {
+            ratios.push(ratio);
+        }
+        eprintln!(
+            "{n} concurrent runs against a {delay:?} provider: {done} completed in {wall:.2?} (ideal {ideal:?}: {ratio:.2}x), CPU {}; peak RSS {:.0} MB",
+            cpu_since(cpu_before),
+            peak_rss_mb().unwrap_or(f64::NAN)
+        );
+    }
+    ratios.sort_by(f64::total_cmp);
+    eprintln!(
+        "{largest} concurrent runs, median of {}: {:.2}x the ideal",
+        ratios.len(),
+        ratios[ratios.len() / 2]
+    );
+}
+
+/// 10,000 tasks doing five sleeps of `delay` and nothing else: what the machine and the
+/// runtime cost without any work.
+fn floor(rt: &tokio::runtime::Runtime, delay: Duration) {
     let started = Instant::now();
     let cpu_before = cpu_time();
     rt.block_on(async {
@@ -125,41 +177,6 @@ fn concurrent_runs_against_a_slow_provider() {
         "10000 tasks of five {delay:?} sleeps and no work (the floor): {:.2?}, CPU {}",
         started.elapsed(),
         cpu_since(cpu_before)
-    );
-    let ideal = delay * 5;
-    let mut ratios = Vec::new();
-    for n in [1_000, 3_000, 10_000, 10_000, 10_000] {
-        let started = Instant::now();
-        let cpu_before = cpu_time();
-        let done = rt.block_on(async {
-            let handles: Vec<_> = (0..n)
-                .map(|_| {
-                    let team = team.clone();
-                    tokio::spawn(async move { team.run("Build an Express API").await.status })
-                })
-                .collect();
-            let mut ok = 0;
-            for h in handles {
-                ok += usize::from(h.await.unwrap() == RunStatus::Completed);
-            }
-            ok
-        });
-        let wall = started.elapsed();
-        let ratio = wall.as_secs_f64() / ideal.as_secs_f64();
-        if n == 10_000 {
-            ratios.push(ratio);
-        }
-        eprintln!(
-            "{n} concurrent runs against a {delay:?} provider: {done} completed in {wall:.2?} (ideal {ideal:?}: {ratio:.2}x), CPU {}; peak RSS {:.0} MB",
-            cpu_since(cpu_before),
-            peak_rss_mb().unwrap_or(f64::NAN)
-        );
-    }
-    ratios.sort_by(f64::total_cmp);
-    eprintln!(
-        "10000 concurrent runs, median of {}: {:.2}x the ideal",
-        ratios.len(),
-        ratios[ratios.len() / 2]
     );
 }
 
