@@ -155,17 +155,21 @@ pub struct ValidationResult {
 }
 
 impl ValidationResult {
-    fn from_findings(findings: Vec<Finding>) -> Self {
-        let mut result = ValidationResult::default();
-        for f in findings {
-            match f.severity {
-                Severity::Error => result.errors.push(f),
-                Severity::Warning => result.warnings.push(f),
-                Severity::Note => result.notes.push(f),
-            }
+    /// The findings by severity, each list in the order found. The warnings keep the given
+    /// list (usually the largest part): errors and notes are taken out of it.
+    fn from_findings(mut findings: Vec<Finding>) -> Self {
+        let errors: Vec<Finding> = findings
+            .extract_if(.., |f| f.severity == Severity::Error)
+            .collect();
+        let notes: Vec<Finding> = findings
+            .extract_if(.., |f| f.severity == Severity::Note)
+            .collect();
+        ValidationResult {
+            is_valid: errors.is_empty(),
+            errors,
+            warnings: findings,
+            notes,
         }
-        result.is_valid = result.errors.is_empty();
-        result
     }
 
     /// Whether there are no errors.
@@ -354,7 +358,7 @@ impl<'s> Validator<'s> {
             v: self,
             manifest,
             output,
-            findings: Vec::new(),
+            findings: Vec::with_capacity(8),
         };
         run.format();
         let facts = run.files();
@@ -1306,6 +1310,45 @@ mod tests {
             assert!(seen.insert(code.as_str()), "{code}");
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
+    }
+
+    #[test]
+    fn findings_are_split_by_severity_in_the_order_found() {
+        let of = |severity: Severity| {
+            FindingCode::ALL
+                .iter()
+                .copied()
+                .filter(move |c| c.severity() == severity)
+        };
+        let (e, w, n) = (
+            of(Severity::Error),
+            of(Severity::Warning),
+            of(Severity::Note),
+        );
+        let mut all: Vec<FindingCode> = Vec::new();
+        for ((e, w), n) in e.zip(w).zip(n) {
+            all.extend([n, e, w]);
+        }
+        assert!(all.len() >= 3, "every severity has codes");
+        let found: Vec<Finding> = all
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| finding(c, i.to_string(), None, None))
+            .collect();
+        let result = ValidationResult::from_findings(found.clone());
+        let expect = |severity: Severity| -> Vec<Finding> {
+            found
+                .iter()
+                .filter(|f| f.severity == severity)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(result.errors(), expect(Severity::Error));
+        assert_eq!(result.warnings(), expect(Severity::Warning));
+        assert_eq!(result.notes(), expect(Severity::Note));
+        assert!(!result.is_valid());
+        let clean = ValidationResult::from_findings(expect(Severity::Warning));
+        assert!(clean.is_valid() && clean.errors().is_empty() && clean.notes().is_empty());
     }
 
     #[test]
