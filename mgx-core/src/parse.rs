@@ -38,19 +38,13 @@ pub fn parse_json<T: DeserializeOwned>(text: &str) -> Option<T> {
     if let Some(v) = direct(text.trim()) {
         return Some(v);
     }
-    let fenced = fences(text);
-    let candidates = fenced
+    let shaped = |candidate: &str| objects(candidate).find_map(|v| serde_json::from_value(v).ok());
+    // Fenced bodies, each whole and then its objects; then the objects of the whole text (read
+    // whole above already).
+    fences(text)
         .iter()
-        .map(|(_, body)| *body)
-        .chain(std::iter::once(text));
-    for candidate in candidates {
-        if let Some(v) = direct(candidate.trim())
-            .or_else(|| objects(candidate).find_map(|v| serde_json::from_value::<T>(v).ok()))
-        {
-            return Some(v);
-        }
-    }
-    None
+        .find_map(|(_, body)| direct(body.trim()).or_else(|| shaped(body)))
+        .or_else(|| shaped(text))
 }
 
 /// `text` as `T` when it is one JSON object (not an array a struct would also accept).
