@@ -97,8 +97,11 @@ impl Message {
 }
 
 /// A member of the team: it reacts to the messages it watches with messages of its own.
+///
+/// Roles are `'static` (`Any`): the run recognises an [`ActionRole`] and calls it without
+/// the boxed future `react` returns.
 #[async_trait::async_trait]
-pub trait Role: Send + Sync {
+pub trait Role: Send + Sync + std::any::Any {
     /// The role's name (`engineer`); also the key of per-role providers.
     fn name(&self) -> &str;
 
@@ -110,8 +113,11 @@ pub trait Role: Send + Sync {
 }
 
 /// One step a role takes, usually one model call: AnalyzeTask, WriteCode …
+///
+/// Actions are `'static` (`Any`): an [`ActionRole`] recognises the built-in ones and calls
+/// them without the boxed future `run` returns.
 #[async_trait::async_trait]
-pub trait Action: Send + Sync {
+pub trait Action: Send + Sync + std::any::Any {
     /// The action's name (`write_code`), also the tag the offline provider answers by.
     fn name(&self) -> &str;
 

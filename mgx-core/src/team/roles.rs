@@ -40,11 +40,24 @@ impl Role for ActionRole {
     }
 
     async fn react(&self, ctx: &RunContext, message: &Message) -> Result<Vec<Message>> {
+        self.react_unboxed(ctx, message).await
+    }
+}
+
+impl ActionRole {
+    /// [`Role::react`] without the trait's box; the run calls it for the roles it knows to be
+    /// `ActionRole`s, so the default team's roles and actions allocate no future per call
+    /// (the provider's call is still one: providers are trait objects).
+    pub(super) async fn react_unboxed(
+        &self,
+        ctx: &RunContext,
+        message: &Message,
+    ) -> Result<Vec<Message>> {
         let mut out: Vec<Message> = Vec::with_capacity(self.actions.len());
         for action in &self.actions {
             // Each action reacts to what the one before it produced.
             let trigger = out.last().unwrap_or(message);
-            match action.run(ctx, &self.name, trigger).await {
+            match run_action(action.as_ref(), ctx, &self.name, trigger).await {
                 Ok(produced) => out.push(produced),
                 Err(e) => {
                     ctx.keep_before_failure(out);
@@ -53,6 +66,30 @@ impl Role for ActionRole {
             }
         }
         Ok(out)
+    }
+}
+
+/// Run `action`: the built-in actions directly, their futures part of the caller's (no box
+/// of a kilobyte written to fresh memory each call); any other through [`Action::run`].
+async fn run_action(
+    action: &dyn Action,
+    ctx: &RunContext,
+    role: &str,
+    trigger: &Message,
+) -> Result<Message> {
+    let any: &dyn std::any::Any = action;
+    if let Some(a) = any.downcast_ref::<AnalyzeTask>() {
+        a.act(ctx, role, trigger).await
+    } else if let Some(a) = any.downcast_ref::<DraftPlan>() {
+        a.act(ctx, role, trigger).await
+    } else if let Some(a) = any.downcast_ref::<WriteCode>() {
+        a.act(ctx, role, trigger).await
+    } else if let Some(a) = any.downcast_ref::<WriteTest>() {
+        a.act(ctx, role, trigger).await
+    } else if let Some(a) = any.downcast_ref::<ReviewCode>() {
+        a.act(ctx, role, trigger).await
+    } else {
+        action.run(ctx, role, trigger).await
     }
 }
 
@@ -260,7 +297,14 @@ impl Action for AnalyzeTask {
         "analyze_task"
     }
 
-    async fn run(&self, ctx: &RunContext, role: &str, _trigger: &Message) -> Result<Message> {
+    async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        self.act(ctx, role, trigger).await
+    }
+}
+
+impl AnalyzeTask {
+    /// [`Action::run`], callable without the trait's box (see [`run_action`]).
+    async fn act(&self, ctx: &RunContext, role: &str, _trigger: &Message) -> Result<Message> {
         let system = ctx.system_prompt_text(self.name());
         let (WithObject(analysis, data), text): (WithObject<Analysis>, String) = ask_json(
             ctx,
@@ -315,6 +359,13 @@ impl Action for DraftPlan {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        self.act(ctx, role, trigger).await
+    }
+}
+
+impl DraftPlan {
+    /// [`Action::run`], callable without the trait's box (see [`run_action`]).
+    async fn act(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
         let system = ctx.system_prompt_text(self.name());
         let user = Brief::new(ctx).field("analysis", &trigger.data).finish();
         let (plan, text): (Plan, String) =
@@ -353,6 +404,13 @@ impl Action for WriteCode {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        self.act(ctx, role, trigger).await
+    }
+}
+
+impl WriteCode {
+    /// [`Action::run`], callable without the trait's box (see [`run_action`]).
+    async fn act(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
         if let Some(project) = ctx.project.clone() {
             return write_diff(ctx, role, self.name(), trigger, &project).await;
         }
@@ -525,6 +583,13 @@ impl Action for WriteTest {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        self.act(ctx, role, trigger).await
+    }
+}
+
+impl WriteTest {
+    /// [`Action::run`], callable without the trait's box (see [`run_action`]).
+    async fn act(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
         if ctx.stack.and_then(|s| s.test.as_ref()).is_none() {
             // Stacks without a test framework of their own (devops) get no tests.
             return Ok(Message::new(
@@ -572,6 +637,13 @@ impl Action for ReviewCode {
     }
 
     async fn run(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
+        self.act(ctx, role, trigger).await
+    }
+}
+
+impl ReviewCode {
+    /// [`Action::run`], callable without the trait's box (see [`run_action`]).
+    async fn act(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
         let system = ctx.system_prompt_text(self.name());
         let code_message = ctx.latest(kinds::CODE);
         let code = code_message.as_ref().map_or("", |m| m.content.as_str());

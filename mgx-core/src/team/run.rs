@@ -1194,7 +1194,13 @@ async fn drive(
                     serde_json::json!({"role": role.name(), "current_phase": phase_of(&message.kind)}),
                 )
             });
-            match role.react(ctx, &message).await {
+            // The default team's roles are `ActionRole`s: called directly, no box per call.
+            let any: &dyn std::any::Any = role.as_ref();
+            let reacted = match any.downcast_ref::<super::ActionRole>() {
+                Some(role) => role.react_unboxed(ctx, &message).await,
+                None => role.react(ctx, &message).await,
+            };
+            match reacted {
                 Ok(produced) => queue.extend(produced.into_iter().map(Arc::new)),
                 Err(e) => return failed(e),
             }

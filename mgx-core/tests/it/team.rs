@@ -374,6 +374,58 @@ async fn a_custom_role_slots_into_the_flow() {
     );
 }
 
+/// A role written from scratch (not an `ActionRole`): notes what it is shown.
+struct Auditor {
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+#[async_trait]
+impl mgx_core::team::Role for Auditor {
+    fn name(&self) -> &str {
+        "auditor"
+    }
+
+    fn watches(&self) -> Vec<String> {
+        vec!["security_review".into()]
+    }
+
+    async fn react(&self, _ctx: &RunContext, message: &Message) -> mgx_core::Result<Vec<Message>> {
+        self.seen.lock().unwrap().push(format!(
+            "{} from {}: {}",
+            message.kind, message.from, message.content
+        ));
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test]
+async fn custom_roles_and_actions_see_what_the_ones_before_them_publish() {
+    // The default team's roles and actions are called without their boxed futures; a
+    // custom action in an `ActionRole`, and a role of its own, still go through the traits.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("custom-chain"))
+        .add_role(Arc::new(ActionRole::new(
+            "security_reviewer",
+            &["code"],
+            vec![Arc::new(CountLines)],
+        )))
+        .add_role(Arc::new(Auditor { seen: seen.clone() }))
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(
+        seen[0].starts_with("security_review from security_reviewer: ")
+            && seen[0].ends_with(" lines checked"),
+        "{seen:?}"
+    );
+}
+
 #[tokio::test]
 async fn bad_configuration_is_a_typed_error() {
     let e = Team::builder().stack("fastapy").build().unwrap_err();
