@@ -434,9 +434,15 @@ impl Model {
 }
 
 /// What passes between a run and its [`RunHandle`]: one watch channel (one allocation per
-/// run, where a channel for each of these took four).
+/// run, where a channel for each of these took four), and the cancellation beside it.
 pub(super) struct Control {
     state: tokio::sync::watch::Sender<Gate>,
+    /// Set once, when the run is cancelled. Every model call waits on cancellation and every
+    /// message checks it: a flag and a [`tokio::sync::Notify`] in this allocation cost a
+    /// call one registration, where a watch receiver per call (subscribe, read lock, one of
+    /// the channel's notifiers) touched several lines of memory gone cold while it waited.
+    cancelled: std::sync::atomic::AtomicBool,
+    cancel_notify: tokio::sync::Notify,
 }
 
 /// The state behind [`Control`].
@@ -448,29 +454,38 @@ struct Gate {
     change_set: Option<Arc<Message>>,
     /// The caller's decision for the gate that waits (taken by it).
     decision: Option<Approval>,
-    cancelled: bool,
 }
 
 impl Control {
     pub(super) fn new() -> Arc<Control> {
         Arc::new(Control {
             state: tokio::sync::watch::channel(Gate::default()).0,
+            cancelled: std::sync::atomic::AtomicBool::new(false),
+            cancel_notify: tokio::sync::Notify::new(),
         })
     }
 
     fn is_cancelled(&self) -> bool {
-        self.state.borrow().cancelled
+        self.cancelled.load(Ordering::Acquire)
     }
 
     /// Cancel the run (before it starts, or while it runs).
     pub(super) fn cancel(&self) {
-        self.state.send_modify(|gate| gate.cancelled = true);
+        self.cancelled.store(true, Ordering::Release);
+        self.cancel_notify.notify_waiters();
     }
 
     /// Resolves when the run is cancelled.
     async fn cancellation(&self) {
-        let mut rx = self.state.subscribe();
-        let _ = rx.wait_for(|gate| gate.cancelled).await;
+        let notified = self.cancel_notify.notified();
+        let mut notified = std::pin::pin!(notified);
+        // Registered before the flag is read: a cancel in between still wakes this wait
+        // (`notify_waiters` wakes the registered, and stores nothing for later ones).
+        notified.as_mut().enable();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await;
     }
 
     /// Publish the plan to the run's handle.
