@@ -93,8 +93,9 @@ fn knob(name: &str) -> Option<u64> {
 /// Knobs for looking into the figure: `MGX_BENCH_WORKERS` (tokio worker threads, default one
 /// per core), `MGX_BENCH_DELAY_MS` (the provider's latency, default 50), `MGX_BENCH_BATCHES`
 /// (the batch sizes in order, default `1000,3000,10000,10000,10000`; the median is over the
-/// largest) and `MGX_BENCH_NO_FLOOR=1` (skip the floor: for a profiler's view of the runs
-/// alone).
+/// largest), `MGX_BENCH_NO_FLOOR=1` (skip the floor: for a profiler's view of the runs
+/// alone) and `MGX_BENCH_SHARDS=N` (thread-per-core instead of the multi-thread runtime: N
+/// threads, each a current-thread runtime with its share of the batch).
 fn concurrent_runs_against_a_slow_provider() {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = knob("MGX_BENCH_WORKERS") {
@@ -122,19 +123,27 @@ fn concurrent_runs_against_a_slow_provider() {
     for &n in &batches {
         let started = Instant::now();
         let cpu_before = cpu_time();
-        let done = rt.block_on(async {
-            let handles: Vec<_> = (0..n)
-                .map(|_| {
-                    let team = team.clone();
-                    tokio::spawn(async move { team.run("Build an Express API").await.status })
-                })
-                .collect();
-            let mut ok = 0;
-            for h in handles {
-                ok += usize::from(h.await.unwrap() == RunStatus::Completed);
-            }
-            ok
-        });
+        let done = match knob("MGX_BENCH_SHARDS").filter(|&s| s > 0) {
+            // Thread-per-core: one current-thread runtime per shard, the runs split evenly.
+            Some(shards) => std::thread::scope(|scope| {
+                let shards = shards as usize;
+                let handles: Vec<_> = (0..shards)
+                    .map(|i| {
+                        let runs = n / shards + usize::from(i < n % shards);
+                        let team = team.clone();
+                        scope.spawn(move || {
+                            tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()
+                                .unwrap()
+                                .block_on(batch(&team, runs))
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).sum()
+            }),
+            None => rt.block_on(batch(&team, n)),
+        };
         let wall = started.elapsed();
         let ratio = wall.as_secs_f64() / ideal.as_secs_f64();
         if n == largest {
@@ -152,6 +161,21 @@ fn concurrent_runs_against_a_slow_provider() {
         ratios.len(),
         ratios[ratios.len() / 2]
     );
+}
+
+/// `n` runs spawned at once on the current runtime; how many completed.
+async fn batch(team: &Team, n: usize) -> usize {
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let team = team.clone();
+            tokio::spawn(async move { team.run("Build an Express API").await.status })
+        })
+        .collect();
+    let mut ok = 0;
+    for h in handles {
+        ok += usize::from(h.await.unwrap() == RunStatus::Completed);
+    }
+    ok
 }
 
 /// 10,000 tasks doing five sleeps of `delay` and nothing else: what the machine and the
