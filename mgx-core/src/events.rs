@@ -226,30 +226,46 @@ impl Event {
 }
 
 /// Makes the events of one run: numbers them and stamps them, and hands them to a sink.
+///
+/// An emitter nobody hears (see [`EventSink::is_listening`]) holds nothing: it allocates
+/// nothing, and no event is built for it.
 #[derive(Clone)]
 pub struct Emitter {
-    task_id: Arc<str>,
-    run_id: Arc<str>,
-    seq: Arc<AtomicU64>,
+    heard: Option<Arc<Heard>>,
+}
+
+/// What an emitter someone hears keeps, in one allocation shared by its clones.
+struct Heard {
+    task_id: String,
+    run_id: String,
+    seq: AtomicU64,
     sink: Arc<dyn EventSink>,
-    listening: bool,
 }
 
 impl Emitter {
     /// An emitter for one run.
     pub fn new(task_id: &str, run_id: &str, sink: Arc<dyn EventSink>) -> Self {
         Emitter {
-            task_id: task_id.into(),
-            run_id: run_id.into(),
-            seq: Arc::new(AtomicU64::new(0)),
-            listening: sink.is_listening(),
-            sink,
+            heard: sink.is_listening().then(|| {
+                Arc::new(Heard {
+                    task_id: task_id.to_string(),
+                    run_id: run_id.to_string(),
+                    seq: AtomicU64::new(0),
+                    sink,
+                })
+            }),
         }
+    }
+
+    /// An emitter nobody hears: what [`Emitter::new`] makes for a sink that is not listening,
+    /// without a sink to ask.
+    pub fn silent() -> Self {
+        Emitter { heard: None }
     }
 
     /// Whether anyone hears this emitter's events (see [`EventSink::is_listening`]).
     pub fn is_listening(&self) -> bool {
-        self.listening
+        self.heard.is_some()
     }
 
     /// Emit an event whose message and data are only built when someone listens: for events
@@ -259,7 +275,7 @@ impl Emitter {
         event_type: EventType,
         build: impl FnOnce() -> (String, serde_json::Value),
     ) {
-        if self.listening {
+        if self.heard.is_some() {
             let (message, data) = build();
             self.emit(event_type, message, data);
         }
@@ -268,9 +284,9 @@ impl Emitter {
     /// Emit an event; `data` that is not an object is wrapped as `{"value": data}`. Nothing is
     /// built when nobody listens.
     pub fn emit(&self, event_type: EventType, message: impl Into<String>, data: serde_json::Value) {
-        if !self.listening {
+        let Some(heard) = &self.heard else {
             return;
-        }
+        };
         let data = match data {
             serde_json::Value::Object(_) => data,
             serde_json::Value::Null => serde_json::Value::Object(Default::default()),
@@ -279,13 +295,13 @@ impl Emitter {
         let event = Event {
             event_type,
             timestamp: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
-            task_id: self.task_id.to_string(),
-            run_id: self.run_id.to_string(),
-            seq: self.seq.fetch_add(1, Ordering::SeqCst),
+            task_id: heard.task_id.clone(),
+            run_id: heard.run_id.clone(),
+            seq: heard.seq.fetch_add(1, Ordering::SeqCst),
             message: message.into(),
             data,
         };
-        self.sink.emit(&event);
+        heard.sink.emit(&event);
     }
 }
 
@@ -300,10 +316,14 @@ pub(crate) use emit;
 
 impl fmt::Debug for Emitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Emitter")
-            .field("task_id", &self.task_id)
-            .field("run_id", &self.run_id)
-            .finish()
+        let mut d = f.debug_struct("Emitter");
+        match &self.heard {
+            Some(heard) => d
+                .field("task_id", &heard.task_id)
+                .field("run_id", &heard.run_id),
+            None => d.field("listening", &false),
+        }
+        .finish()
     }
 }
 
@@ -731,6 +751,10 @@ mod tests {
         assert!(!quiet.is_listening());
         quiet.emit(EventType::Progress, "unheard", serde_json::Value::Null);
         quiet.emit_lazy(EventType::Progress, || unreachable!("built for nobody"));
+        let silent = Emitter::silent();
+        assert!(!silent.is_listening());
+        silent.emit_lazy(EventType::Progress, || unreachable!("built for nobody"));
+        assert_eq!(format!("{silent:?}"), "Emitter { listening: false }");
         let heard = Emitter::new("t", "r", Arc::new(listening));
         heard.emit(EventType::Progress, "first", serde_json::Value::Null);
         heard.emit_lazy(EventType::Progress, || {

@@ -726,8 +726,12 @@ pub(super) async fn run(
     if let Some(j) = &journal_events {
         sinks.push(j.clone());
     }
-    let sink: Arc<dyn EventSink> = Arc::new(FanOut(sinks));
-    let events = Emitter::new(&task_id, &run_id, sink);
+    // A run nobody listens to allocates nothing for its events.
+    let events = if sinks.is_empty() {
+        Emitter::silent()
+    } else {
+        Emitter::new(&task_id, &run_id, Arc::new(FanOut(sinks)))
+    };
     let mut report = RunReport::empty(run_id.clone(), task_id);
 
     // The task and its stack.
