@@ -1081,7 +1081,7 @@ async fn drive(
     )));
     // How often each role (by index) has reacted.
     let mut reactions = vec![0usize; team.roles.len()];
-    let mut last_review: Option<String> = None;
+    let mut last_review: Option<Arc<Message>> = None;
     while let Some(message) = queue.pop_front() {
         if ctx.control.is_cancelled() {
             return failed(Error::Cancelled);
@@ -1167,18 +1167,20 @@ async fn drive(
                 continue;
             }
             kinds::REVIEW => {
-                let verdict: Option<ReviewVerdict> = ReviewVerdict::deserialize(&message.data).ok();
-                report.review = verdict.clone();
-                let approved = verdict.as_ref().is_some_and(ReviewVerdict::approved);
-                let repeated = last_review.as_deref() == Some(message.content.as_str());
-                last_review = Some(message.content.clone());
+                report.review = ReviewVerdict::deserialize(&message.data).ok();
+                let approved = report.review.as_ref().is_some_and(ReviewVerdict::approved);
+                // The review before, held rather than its text copied.
+                let repeated = last_review
+                    .as_ref()
+                    .is_some_and(|before: &Arc<Message>| before.content == message.content);
+                last_review = Some(Arc::clone(&message));
                 if !approved && !repeated && report.revision_rounds < config.max_revision_rounds {
                     report.revision_rounds += 1;
                     emit!(
                         ctx.events,
                         EventType::RevisionRound,
                         format!("Revision round {}", report.revision_rounds),
-                        serde_json::json!({"round": report.revision_rounds, "findings": verdict.map(|v| v.findings)}),
+                        serde_json::json!({"round": report.revision_rounds, "findings": report.review.as_ref().map(|v| &v.findings)}),
                     );
                     queue.push_back(Arc::new(Message::new(
                         kinds::REVISION_REQUEST,
