@@ -32,22 +32,112 @@ impl LlmProvider for Fixed {
     }
 
     async fn complete(&self, request: &ChatRequest) -> mgx_core::Result<ChatResponse> {
-        if !self.delay.is_zero() {
-            tokio::time::sleep(self.delay).await;
-        }
         let first = request.messages[0]
             .content
             .lines()
             .next()
             .unwrap_or_default();
-        let text = match first.trim_start_matches("mgx-action:").trim() {
-            "analyze_task" => r#"{"complexity": "S", "files": ["src/app.ts"]}"#,
-            "draft_plan" => r#"{"steps": ["code", "tests", "review"]}"#,
-            "write_code" => CODE,
-            "write_test" => TESTS,
-            _ => r#"{"verdict": "approved", "findings": []}"#,
+        let (call, text) = match first.trim_start_matches("mgx-action:").trim() {
+            "analyze_task" => (0, r#"{"complexity": "S", "files": ["src/app.ts"]}"#),
+            "draft_plan" => (1, r#"{"steps": ["code", "tests", "review"]}"#),
+            "write_code" => (2, CODE),
+            "write_test" => (3, TESTS),
+            _ => (4, r#"{"verdict": "approved", "findings": []}"#),
         };
+        trace::mark(call);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
         Ok(ChatResponse::text(text))
+    }
+}
+
+/// `MGX_BENCH_TRACE=1`: when, in a batch, each run's calls start and each run ends; printed per
+/// step as percentiles, so the step whose work delays the batch shows.
+mod trace {
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    /// The points of a run: its five calls, then its end.
+    const STEPS: [&str; 6] = [
+        "analyze_task called",
+        "draft_plan called",
+        "write_code called",
+        "write_test called",
+        "review_code called",
+        "run ended",
+    ];
+
+    struct Trace {
+        started: Instant,
+        marks: Vec<(usize, Duration)>,
+    }
+
+    fn trace() -> Option<&'static Mutex<Trace>> {
+        static TRACE: OnceLock<Option<Mutex<Trace>>> = OnceLock::new();
+        TRACE
+            .get_or_init(|| {
+                (std::env::var("MGX_BENCH_TRACE").as_deref() == Ok("1")).then(|| {
+                    Mutex::new(Trace {
+                        started: Instant::now(),
+                        marks: Vec::new(),
+                    })
+                })
+            })
+            .as_ref()
+    }
+
+    /// A batch starts now.
+    pub(super) fn start() {
+        if let Some(t) = trace() {
+            let mut t = t.lock().unwrap();
+            t.started = Instant::now();
+            t.marks.clear();
+        }
+    }
+
+    /// A run reached `step` (0–4: that call starts; 5: the run ended).
+    pub(super) fn mark(step: usize) {
+        if let Some(t) = trace() {
+            let mut t = t.lock().unwrap();
+            let at = t.started.elapsed();
+            t.marks.push((step, at));
+        }
+    }
+
+    /// Print the batch's points, per step.
+    pub(super) fn report() {
+        let Some(t) = trace() else { return };
+        let t = t.lock().unwrap();
+        let mut before = None;
+        for (step, name) in STEPS.iter().enumerate() {
+            let mut at: Vec<Duration> = t
+                .marks
+                .iter()
+                .filter(|(s, _)| *s == step)
+                .map(|&(_, d)| d)
+                .collect();
+            if at.is_empty() {
+                continue;
+            }
+            at.sort();
+            let pct = |p: usize| at[(at.len() - 1) * p / 100];
+            let last = pct(100);
+            eprintln!(
+                "  {name:<20} first {:>7.1?}  median {:>7.1?}  p99 {:>7.1?}  last {:>7.1?}{}",
+                pct(0),
+                pct(50),
+                pct(99),
+                last,
+                before
+                    .map(|b: Duration| format!(
+                        "  (last: +{:.1?} after the step before)",
+                        last.saturating_sub(b)
+                    ))
+                    .unwrap_or_default()
+            );
+            before = Some(last);
+        }
     }
 }
 
@@ -94,8 +184,9 @@ fn knob(name: &str) -> Option<u64> {
 /// per core), `MGX_BENCH_DELAY_MS` (the provider's latency, default 50), `MGX_BENCH_BATCHES`
 /// (the batch sizes in order, default `1000,3000,10000,10000,10000`; the median is over the
 /// largest), `MGX_BENCH_NO_FLOOR=1` (skip the floor: for a profiler's view of the runs
-/// alone) and `MGX_BENCH_SHARDS=N` (thread-per-core instead of the multi-thread runtime: N
-/// threads, each a current-thread runtime with its share of the batch).
+/// alone), `MGX_BENCH_SHARDS=N` (thread-per-core instead of the multi-thread runtime: N
+/// threads, each a current-thread runtime with its share of the batch) and
+/// `MGX_BENCH_TRACE=1` (when each step of the runs happened, per batch).
 fn concurrent_runs_against_a_slow_provider() {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = knob("MGX_BENCH_WORKERS") {
@@ -123,6 +214,7 @@ fn concurrent_runs_against_a_slow_provider() {
     for &n in &batches {
         let started = Instant::now();
         let cpu_before = cpu_time();
+        trace::start();
         let done = match knob("MGX_BENCH_SHARDS").filter(|&s| s > 0) {
             // Thread-per-core: one current-thread runtime per shard, the runs split evenly.
             Some(shards) => std::thread::scope(|scope| {
@@ -154,6 +246,7 @@ fn concurrent_runs_against_a_slow_provider() {
             cpu_since(cpu_before),
             peak_rss_mb().unwrap_or(f64::NAN)
         );
+        trace::report();
     }
     ratios.sort_by(f64::total_cmp);
     eprintln!(
@@ -168,7 +261,11 @@ async fn batch(team: &Team, n: usize) -> usize {
     let handles: Vec<_> = (0..n)
         .map(|_| {
             let team = team.clone();
-            tokio::spawn(async move { team.run("Build an Express API").await.status })
+            tokio::spawn(async move {
+                let status = team.run("Build an Express API").await.status;
+                trace::mark(5);
+                status
+            })
         })
         .collect();
     let mut ok = 0;
