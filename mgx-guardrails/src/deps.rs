@@ -149,17 +149,17 @@ fn json_sections(
     keep: impl Fn(&str) -> bool,
 ) -> Vec<Dependency> {
     use std::borrow::Cow;
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
     // Only the sections asked for are read past their raw text, and only their keys: no JSON
-    // tree of the whole file (the last of duplicate keys counts, as in a JSON tree).
-    let Ok(root) =
-        serde_json::from_str::<HashMap<Cow<'_, str>, &serde_json::value::RawValue>>(content)
-    else {
+    // tree of the whole file, no map of its keys (the last of duplicate keys counts, as in a
+    // JSON tree).
+    let names: Vec<&str> = sections.iter().map(|(name, _)| *name).collect();
+    let Some(raw_sections) = raw_sections(content, &names) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (section, dev) in sections {
-        let Some(raw) = root.get(*section) else {
+    for (raw, (_, dev)) in raw_sections.iter().zip(sections) {
+        let Some(raw) = raw else {
             continue;
         };
         let Ok(names) =
@@ -176,6 +176,53 @@ fn json_sections(
         }
     }
     out
+}
+
+/// The raw text of the top-level keys `wanted` of the JSON object `content`, in the order
+/// asked (the last of duplicate keys counts); `None` when `content` is not one JSON object.
+fn raw_sections<'a>(
+    content: &'a str,
+    wanted: &[&str],
+) -> Option<Vec<Option<&'a serde_json::value::RawValue>>> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+    use serde_json::value::RawValue;
+    use std::borrow::Cow;
+
+    struct Sections<'w>(&'w [&'w str]);
+
+    impl<'de> DeserializeSeed<'de> for Sections<'_> {
+        type Value = Vec<Option<&'de RawValue>>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Sections<'_> {
+        type Value = Vec<Option<&'de RawValue>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = vec![None; self.0.len()];
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                match self.0.iter().position(|w| *w == key) {
+                    Some(i) => found[i] = Some(map.next_value::<&'de RawValue>()?),
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(content);
+    let found = Sections(wanted).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(found)
 }
 
 fn toml_table_keys(
