@@ -257,14 +257,14 @@ async fn ask_json<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// A JSON object of `fields`, their values moved in.
+/// A JSON object of `fields`, their values moved in. Inserted one by one: collecting would
+/// first gather and sort the fields in a list of their own, an allocation per object.
 fn object<const N: usize>(fields: [(&str, serde_json::Value); N]) -> serde_json::Value {
-    serde_json::Value::Object(
-        fields
-            .into_iter()
-            .map(|(key, value)| (key.to_string(), value))
-            .collect(),
-    )
+    let mut map = serde_json::Map::new();
+    for (key, value) in fields {
+        map.insert(key.to_string(), value);
+    }
+    serde_json::Value::Object(map)
 }
 
 /// The files of a FILE manifest as message data (its strings moved in).
