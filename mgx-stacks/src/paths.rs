@@ -134,13 +134,15 @@ pub fn check(path: &str) -> Result<String, PathViolation> {
 /// assert!(check_borrowed("../etc/passwd").is_err());
 /// ```
 pub fn check_borrowed(path: &str) -> Result<Cow<'_, str>, PathViolation> {
-    verify(path)?;
+    // One walk either way: the policy alone for a path already normal, the policy building
+    // the normal form for any other.
     let trimmed = path.trim_matches(|c: char| c == ' ' || c == '\t');
-    Ok(if trimmed.len() == path.len() && in_normal_form(path) {
-        Cow::Borrowed(path)
+    if trimmed.len() == path.len() && in_normal_form(path) {
+        verify(path)?;
+        Ok(Cow::Borrowed(path))
     } else {
-        Cow::Owned(check(path)?)
-    })
+        check(path).map(Cow::Owned)
+    }
 }
 
 /// [`check`] without building the normal form: whether the policy allows `path`.
