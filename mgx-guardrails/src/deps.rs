@@ -153,8 +153,7 @@ fn json_sections(
     // Only the sections asked for are read past their raw text, and only their keys: no JSON
     // tree of the whole file, no map of its keys (the last of duplicate keys counts, as in a
     // JSON tree).
-    let names: Vec<&str> = sections.iter().map(|(name, _)| *name).collect();
-    let Some(raw_sections) = raw_sections(content, &names) else {
+    let Some(raw_sections) = raw_sections(content, sections) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -178,19 +177,20 @@ fn json_sections(
     out
 }
 
-/// The raw text of the top-level keys `wanted` of the JSON object `content`, in the order
-/// asked (the last of duplicate keys counts); `None` when `content` is not one JSON object.
-fn raw_sections<'a>(
+/// The raw text of the top-level keys named first in `wanted` of the JSON object `content`,
+/// in the order asked (the last of duplicate keys counts); `None` when `content` is not one
+/// JSON object.
+fn raw_sections<'a, T>(
     content: &'a str,
-    wanted: &[&str],
+    wanted: &[(&str, T)],
 ) -> Option<Vec<Option<&'a serde_json::value::RawValue>>> {
     use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
     use serde_json::value::RawValue;
     use std::borrow::Cow;
 
-    struct Sections<'w>(&'w [&'w str]);
+    struct Sections<'w, T>(&'w [(&'w str, T)]);
 
-    impl<'de> DeserializeSeed<'de> for Sections<'_> {
+    impl<'de, T> DeserializeSeed<'de> for Sections<'_, T> {
         type Value = Vec<Option<&'de RawValue>>;
 
         fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -198,7 +198,7 @@ fn raw_sections<'a>(
         }
     }
 
-    impl<'de> Visitor<'de> for Sections<'_> {
+    impl<'de, T> Visitor<'de> for Sections<'_, T> {
         type Value = Vec<Option<&'de RawValue>>;
 
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -208,7 +208,7 @@ fn raw_sections<'a>(
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut found = vec![None; self.0.len()];
             while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                match self.0.iter().position(|w| *w == key) {
+                match self.0.iter().position(|(w, _)| *w == key) {
                     Some(i) => found[i] = Some(map.next_value::<&'de RawValue>()?),
                     None => {
                         map.next_value::<IgnoredAny>()?;
