@@ -37,7 +37,8 @@ impl LlmProvider for Fixed {
             .lines()
             .next()
             .unwrap_or_default();
-        let (call, text) = match first.trim_start_matches("mgx-action:").trim() {
+        let action = first.strip_prefix("mgx-action:").unwrap_or(first);
+        let (call, text) = match action.trim() {
             "analyze_task" => (0, r#"{"complexity": "S", "files": ["src/app.ts"]}"#),
             "draft_plan" => (1, r#"{"steps": ["code", "tests", "review"]}"#),
             "write_code" => (2, CODE),

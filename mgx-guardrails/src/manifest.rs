@@ -656,27 +656,42 @@ impl<'a> Parser<'a> {
     fn find_duplicates(&mut self) {
         let files = &self.manifest.files;
         // Paths borrowed where they are already normal (nearly always): no `String` per file.
-        let mut seen: std::collections::HashMap<std::borrow::Cow<'_, str>, usize> =
-            std::collections::HashMap::with_capacity(files.len());
+        let normals: Vec<std::borrow::Cow<'_, str>> =
+            files.iter().map(|f| paths::normal_form(&f.path)).collect();
+        // The first file with each file's path: a few files are compared pairwise (no
+        // hashing, no table), many through a map.
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut first_of = |i: usize| -> usize {
+            if normals.len() <= SMALL_MANIFEST {
+                normals[..i]
+                    .iter()
+                    .position(|n| *n == normals[i])
+                    .unwrap_or(i)
+            } else {
+                *seen.entry(normals[i].as_ref()).or_insert(i)
+            }
+        };
         let mut duplicates: Vec<Duplicate> = Vec::new();
-        for file in files {
-            let normal = paths::normal_form(&file.path);
-            match seen.get(&normal) {
-                Some(&first) => match duplicates.iter_mut().find(|d| d.path == normal) {
-                    Some(d) => d.lines.push(file.line),
-                    None => duplicates.push(Duplicate {
-                        path: normal.into_owned(),
-                        lines: vec![first, file.line],
-                    }),
-                },
-                None => {
-                    seen.insert(normal, file.line);
-                }
+        for i in 0..files.len() {
+            let first = first_of(i);
+            if first == i {
+                continue;
+            }
+            let normal = &normals[i];
+            match duplicates.iter_mut().find(|d| d.path == **normal) {
+                Some(d) => d.lines.push(files[i].line),
+                None => duplicates.push(Duplicate {
+                    path: normal.clone().into_owned(),
+                    lines: vec![files[first].line, files[i].line],
+                }),
             }
         }
         self.manifest.duplicates = duplicates;
     }
 }
+
+/// Manifests of up to this many files look for duplicate paths pairwise.
+const SMALL_MANIFEST: usize = 32;
 
 /// Whether a fence in prose may wrap a whole manifest: bare, or labelled as plain text.
 fn is_wrapper_info(info: &str) -> bool {

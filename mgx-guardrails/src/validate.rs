@@ -204,23 +204,25 @@ impl ValidationResult {
 
     /// One line: `validation passed (1 warning)` or `validation failed: 2 errors, 1 warning`.
     pub fn summary(&self) -> String {
-        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        use std::fmt::Write as _;
+        fn counted(out: &mut String, n: usize, word: &str) {
+            let _ = write!(out, "{n} {word}{}", if n == 1 { "" } else { "s" });
+        }
+        let mut out = String::with_capacity(48);
         if self.is_valid {
-            if self.warnings.is_empty() {
-                "validation passed".to_string()
-            } else {
-                format!(
-                    "validation passed ({})",
-                    plural(self.warnings.len(), "warning")
-                )
+            out.push_str("validation passed");
+            if !self.warnings.is_empty() {
+                out.push_str(" (");
+                counted(&mut out, self.warnings.len(), "warning");
+                out.push(')');
             }
         } else {
-            format!(
-                "validation failed: {}, {}",
-                plural(self.errors.len(), "error"),
-                plural(self.warnings.len(), "warning")
-            )
+            out.push_str("validation failed: ");
+            counted(&mut out, self.errors.len(), "error");
+            out.push_str(", ");
+            counted(&mut out, self.warnings.len(), "warning");
         }
+        out
     }
 }
 
@@ -336,6 +338,12 @@ impl<'s> Validator<'s> {
     /// The constraints as understood.
     pub fn constraints(&self) -> &[Constraint] {
         &self.constraints
+    }
+
+    /// Whether imports and declared dependencies are held to the stack's ("no extra
+    /// libraries" with a stack to compare against).
+    fn checks_extra_libraries(&self) -> bool {
+        self.stack.is_some() && self.constraints.contains(&Constraint::NoExtraLibraries)
     }
 
     /// Validate generated output.
@@ -464,7 +472,13 @@ impl<'m> Run<'_, 'm> {
                 d.lines.first().copied(),
             );
         }
-        let own = OwnCode::of(manifest);
+        // The project's own names matter only to the "no extra libraries" check: the other
+        // runs skip the work (a set of lower-cased names, package manifests read once more).
+        let own = if self.v.checks_extra_libraries() {
+            OwnCode::of(manifest)
+        } else {
+            OwnCode::default()
+        };
         let outcomes = check_files(self.v, &manifest.files, &own);
         for (file, outcome) in manifest.files.iter().zip(outcomes) {
             self.findings.extend(outcome.findings);
@@ -514,13 +528,20 @@ impl<'m> Run<'_, 'm> {
                     }
                 };
                 if !facts.paths.iter().any(matched) {
-                    let wanted = rule.replace('|', "` or `");
-                    self.push(
-                        code,
-                        format!("stack `{}` {verb} `{wanted}`", spec.id),
-                        None,
-                        None,
-                    );
+                    // `a|b` is said as `a` or `b`, written straight into the message.
+                    let mut message =
+                        String::with_capacity(spec.id.len() + verb.len() + rule.len() + 32);
+                    for part in ["stack `", &spec.id, "` ", verb, " `"] {
+                        message.push_str(part);
+                    }
+                    for (i, alternative) in rule.split('|').enumerate() {
+                        if i > 0 {
+                            message.push_str("` or `");
+                        }
+                        message.push_str(alternative);
+                    }
+                    message.push('`');
+                    self.push(code, message, None, None);
                 }
             }
         }
@@ -583,8 +604,9 @@ impl<'m> Run<'_, 'm> {
     }
 
     fn constraint_rules(&mut self, facts: &Facts<'m>) {
-        let constraints = self.v.constraints.clone();
-        for constraint in &constraints {
+        // The validator outlives this run of it: its constraints are read in place.
+        let v = self.v;
+        for constraint in &v.constraints {
             match constraint {
                 Constraint::PackageManager { manager, required } => {
                     self.package_manager(*manager, *required)
@@ -889,8 +911,7 @@ impl FileCheck<'_, '_> {
 
     fn code_file(&mut self, file: &ManifestFile, language: SourceLanguage) {
         let spec = self.v.stack;
-        let check_extra =
-            spec.is_some() && self.v.constraints.contains(&Constraint::NoExtraLibraries);
+        let check_extra = self.v.checks_extra_libraries();
         let mut imports: Vec<Import> = Vec::new();
         let mut shape = crate::imports::Shape::default();
         scan(
@@ -1138,6 +1159,7 @@ fn pm_command(line: &str, pm: PackageManager) -> Option<String> {
 
 /// Names that belong to the project itself: directories, code file stems, and the names its
 /// manifests declare (Go module, Dart package, Rust crate, .NET project).
+#[derive(Default)]
 struct OwnCode {
     names: HashSet<String>,
     go_module: Option<String>,

@@ -433,14 +433,14 @@ impl WriteCode {
             let manifest = mgx_guardrails::parse(&answer.content);
             let result = ctx.validator.validate_manifest(&manifest, &answer.content);
             let errors: Vec<String> = result.errors().iter().map(|f| f.message.clone()).collect();
-            last_summary = result.summary();
-            ctx.record_validation(Validation {
-                attempt,
-                valid: result.is_valid(),
-                summary: last_summary.clone(),
-                errors: errors.clone(),
-            });
+            let summary = result.summary();
             if result.is_valid() {
+                ctx.record_validation(Validation {
+                    attempt,
+                    valid: true,
+                    summary,
+                    errors,
+                });
                 emit!(
                     ctx.events,
                     EventType::ValidationPassed,
@@ -450,6 +450,13 @@ impl WriteCode {
                 let (data, _) = manifest_data(manifest);
                 return Ok(Message::new(kinds::CODE, role, answer.content, data));
             }
+            ctx.record_validation(Validation {
+                attempt,
+                valid: false,
+                summary: summary.clone(),
+                errors: errors.clone(),
+            });
+            last_summary = summary;
             emit!(
                 ctx.events,
                 EventType::ValidationFailed,

@@ -189,6 +189,41 @@ fn duplicates_are_reported_after_normalisation_and_never_merged() {
 }
 
 #[test]
+fn duplicates_are_the_same_for_few_and_many_files() {
+    // Few files are compared pairwise, many through a map: both must find the same.
+    for n in [1, 2, 5, 31, 32, 33, 64, 100] {
+        let paths: Vec<String> = (0..n)
+            .map(|i| format!("./src/f{}.py", (i * 7) % 13))
+            .collect();
+        let text: String = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("FILE: {p}\n{i}\n"))
+            .collect();
+        let m = parse(&text);
+        let mut expected: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            let normal = p.trim_start_matches("./").to_string();
+            let line = 2 * i + 1;
+            match expected.iter_mut().find(|(q, _)| *q == normal) {
+                Some((_, lines)) => lines.push(line),
+                None => expected.push((normal, vec![line])),
+            }
+        }
+        // Ordered by the second occurrence, as found.
+        let mut expected: Vec<(String, Vec<usize>)> =
+            expected.into_iter().filter(|(_, l)| l.len() > 1).collect();
+        expected.sort_by_key(|(_, l)| l[1]);
+        let found: Vec<(String, Vec<usize>)> = m
+            .duplicates
+            .iter()
+            .map(|d| (d.path.clone(), d.lines.clone()))
+            .collect();
+        assert_eq!(found, expected, "{n} files");
+    }
+}
+
+#[test]
 fn text_without_markers_is_all_prose() {
     let m = parse("just some text\nand more\n");
     assert!(m.files.is_empty());
