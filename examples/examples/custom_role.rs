@@ -27,7 +27,7 @@ impl Action for LicenceCheck {
         role: &str,
         code: &Message,
     ) -> mgx_core::Result<Message> {
-        let files = code.data["files"].as_array().cloned().unwrap_or_default();
+        let files = code.data()["files"].as_array().cloned().unwrap_or_default();
         let missing: Vec<String> = files
             .iter()
             .filter(|f| {
@@ -69,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let run = team.start("Build an Express API with a /health endpoint");
     if let Some(plan) = run.plan().await {
-        println!("plan: {}", plan.data["steps"]);
+        println!("plan: {}", plan.data()["steps"]);
         run.approve(Some("keep the dependencies minimal".into()));
     }
     let report = run.report().await;

@@ -28,8 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if m.kind == "change_set" {
                 println!(
                     "change set {} touches {}",
-                    &m.data["hash"].as_str().unwrap_or_default()[..12],
-                    m.data["files"]
+                    &m.data()["hash"].as_str().unwrap_or_default()[..12],
+                    m.data()["files"]
                 );
             }
             Approval::Approve { feedback: None }

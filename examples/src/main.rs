@@ -625,7 +625,7 @@ fn run_command(
                 eprintln!("{}", m.content);
                 eprint!(
                     "Apply this change set ({})? [y/N] ",
-                    m.data["hash"].as_str().unwrap_or("")
+                    m.data()["hash"].as_str().unwrap_or("")
                 );
             } else {
                 eprint!("Approve the plan? [y/N] ");

@@ -21,6 +21,7 @@
 //! and cost when known. Model answers are read as JSON or FILE manifests, never by keyword: an
 //! unreadable verdict is asked for again once, then the review fails closed (not approved).
 
+mod message;
 mod profile;
 mod project;
 pub mod prompts;
@@ -33,6 +34,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use message::Facts;
+pub use message::Message;
 pub use profile::RunProfile;
 pub use roles::{
     ActionRole, AnalyzeTask, DraftPlan, ReviewCode, WriteCode, WriteTest, default_roles,
@@ -64,36 +67,6 @@ pub mod kinds {
     pub const REVIEW: &str = "review";
     /// A request for another round of code (published by the run).
     pub const REVISION_REQUEST: &str = "revision_request";
-}
-
-/// What roles say to each other.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
-    /// What it is (see [`kinds`]); roles watch kinds.
-    pub kind: String,
-    /// The role (or `run`) that published it.
-    pub from: String,
-    /// The text (a model's answer, a manifest, a plan).
-    pub content: String,
-    /// Structured facts (the parsed analysis, the files of a manifest, a verdict).
-    pub data: serde_json::Value,
-}
-
-impl Message {
-    /// A message.
-    pub fn new(
-        kind: &str,
-        from: &str,
-        content: impl Into<String>,
-        data: serde_json::Value,
-    ) -> Self {
-        Message {
-            kind: kind.to_string(),
-            from: from.to_string(),
-            content: content.into(),
-            data,
-        }
-    }
 }
 
 /// A member of the team: it reacts to the messages it watches with messages of its own.
@@ -798,7 +771,7 @@ impl Team {
     ///     .build()?;
     /// let run = team.start("Create a FastAPI /health endpoint with tests");
     /// let plan = run.plan().await.expect("a plan");
-    /// assert!(!plan.data["steps"].as_array().unwrap().is_empty());
+    /// assert!(!plan.data()["steps"].as_array().unwrap().is_empty());
     /// run.approve(Some("keep it small".into()));
     /// assert_eq!(run.report().await.status, RunStatus::Completed);
     /// # std::fs::remove_dir_all(&out).ok();

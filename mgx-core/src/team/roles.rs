@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::run::{ReviewVerdict, RunContext, Validation};
-use super::{Action, Message, Role, kinds};
+use super::{Action, Facts, Message, Role, kinds};
 use crate::error::{Error, Result};
 use crate::events::{EventType, emit};
 use crate::parse::parse_json;
@@ -257,32 +257,6 @@ async fn ask_json<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// A JSON object of `fields`, their values moved in. Inserted one by one: collecting would
-/// first gather and sort the fields in a list of their own, an allocation per object.
-fn object<const N: usize>(fields: [(&str, serde_json::Value); N]) -> serde_json::Value {
-    let mut map = serde_json::Map::new();
-    for (key, value) in fields {
-        map.insert(key.to_string(), value);
-    }
-    serde_json::Value::Object(map)
-}
-
-/// The files of a FILE manifest as message data (its strings moved in).
-fn manifest_data(manifest: mgx_guardrails::Manifest) -> (serde_json::Value, usize) {
-    let files: Vec<serde_json::Value> = manifest
-        .files
-        .into_iter()
-        .map(|f| {
-            object([
-                ("path", serde_json::Value::String(f.path)),
-                ("content", serde_json::Value::String(f.content)),
-            ])
-        })
-        .collect();
-    let n = files.len();
-    (object([("files", serde_json::Value::Array(files))]), n)
-}
-
 /// Team leader: complexity, files, test strategy.
 pub struct AnalyzeTask;
 
@@ -376,19 +350,11 @@ impl DraftPlan {
                 message: "the plan has no steps".into(),
             });
         }
-        Ok(Message::new(
+        Ok(Message::with_facts(
             kinds::PLAN,
             role,
             text,
-            object([(
-                "steps",
-                serde_json::Value::Array(
-                    plan.steps
-                        .into_iter()
-                        .map(serde_json::Value::String)
-                        .collect(),
-                ),
-            )]),
+            Facts::Plan { steps: plan.steps },
         ))
     }
 }
@@ -447,8 +413,12 @@ impl WriteCode {
                     format!("Code passed validation (attempt {attempt})"),
                     serde_json::json!({"attempt": attempt, "warnings": result.warnings().len()}),
                 );
-                let (data, _) = manifest_data(manifest);
-                return Ok(Message::new(kinds::CODE, role, answer.content, data));
+                return Ok(Message::with_facts(
+                    kinds::CODE,
+                    role,
+                    answer.content,
+                    Facts::Files(manifest.files),
+                ));
             }
             ctx.record_validation(Validation {
                 attempt,
@@ -599,11 +569,11 @@ impl WriteTest {
     async fn act(&self, ctx: &RunContext, role: &str, trigger: &Message) -> Result<Message> {
         if ctx.stack.and_then(|s| s.test.as_ref()).is_none() {
             // Stacks without a test framework of their own (devops) get no tests.
-            return Ok(Message::new(
+            return Ok(Message::with_facts(
                 kinds::TESTS,
                 role,
                 "",
-                serde_json::json!({"files": []}),
+                Facts::Files(Vec::new()),
             ));
         };
         let system = ctx.system_prompt_text(self.name());
@@ -612,9 +582,14 @@ impl WriteTest {
         let first = ctx
             .ask_lending(role, self.name(), system, &mut user)
             .await?;
-        let (data, n) = manifest_data(mgx_guardrails::parse(&first.content));
-        if n > 0 {
-            return Ok(Message::new(kinds::TESTS, role, first.content, data));
+        let files = mgx_guardrails::parse(&first.content).files;
+        if !files.is_empty() {
+            return Ok(Message::with_facts(
+                kinds::TESTS,
+                role,
+                first.content,
+                Facts::Files(files),
+            ));
         }
         // Asked once more, like every machine-readable answer; then given up.
         user.push_str(
@@ -623,9 +598,14 @@ impl WriteTest {
         let second = ctx
             .ask_lending(role, self.name(), system, &mut user)
             .await?;
-        let (data, n) = manifest_data(mgx_guardrails::parse(&second.content));
-        if n > 0 {
-            return Ok(Message::new(kinds::TESTS, role, second.content, data));
+        let files = mgx_guardrails::parse(&second.content).files;
+        if !files.is_empty() {
+            return Ok(Message::with_facts(
+                kinds::TESTS,
+                role,
+                second.content,
+                Facts::Files(files),
+            ));
         }
         Err(Error::Unreadable {
             what: "tests".into(),
@@ -686,12 +666,11 @@ impl ReviewCode {
             Err(e) => return Err(e),
         };
         let content = serde_json::to_string(&verdict).unwrap_or_default();
-        // The verdict's own strings, moved: `to_value` would copy them through a serializer.
-        let findings = verdict.findings.into_iter().map(serde_json::Value::String);
-        let data = object([
-            ("verdict", serde_json::Value::String(verdict.verdict)),
-            ("findings", serde_json::Value::Array(findings.collect())),
-        ]);
-        Ok(Message::new(kinds::REVIEW, role, content, data))
+        Ok(Message::with_facts(
+            kinds::REVIEW,
+            role,
+            content,
+            Facts::Review(verdict),
+        ))
     }
 }

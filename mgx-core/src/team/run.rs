@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ApprovalPolicy, Message, TeamInner, kinds};
+use super::{ApprovalPolicy, Facts, Message, TeamInner, kinds};
 use crate::budget::{BudgetTracker, ReserveError};
 use crate::error::{Error, Result};
 use crate::events::{Emitter, EventSink, EventType, FanOut, emit};
@@ -1039,7 +1039,7 @@ fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start:
         .find(|m| m.kind == kinds::ANALYSIS)
     {
         report.analysis =
-            Some(Arc::try_unwrap(analysis).map_or_else(|m| m.data.clone(), |m| m.data));
+            Some(Arc::try_unwrap(analysis).map_or_else(|m| m.data().clone(), Message::into_data));
     }
 }
 
@@ -1073,11 +1073,13 @@ async fn drive(
 ) -> Outcome {
     let config = &team.config;
     let mut queue: VecDeque<Arc<Message>> = VecDeque::with_capacity(4);
-    queue.push_back(Arc::new(Message::new(
+    queue.push_back(Arc::new(Message::with_facts(
         kinds::TASK,
         "run",
         ctx.task.task.clone(),
-        serde_json::json!({"stack": ctx.stack.map(|s| s.id.as_str())}),
+        Facts::Task {
+            stack: ctx.stack.map(|s| s.id.as_str()),
+        },
     )));
     // How often each role (by index) has reacted.
     let mut reactions = vec![0usize; team.roles.len()];
@@ -1095,7 +1097,7 @@ async fn drive(
                 if let Some(multiplier) = config.complexity_budget
                     && config.budget.max_usd.is_none()
                 {
-                    let complexity = message.data["complexity"].as_str().unwrap_or("M");
+                    let complexity = message.data()["complexity"].as_str().unwrap_or("M");
                     let usd = super::complexity_budget_usd(complexity) * multiplier;
                     ctx.budget.set_max_usd(usd);
                     emit!(
@@ -1107,14 +1109,17 @@ async fn drive(
                 }
             }
             kinds::PLAN => {
-                report.plan = message.data["steps"]
-                    .as_array()
-                    .map(|s| {
-                        s.iter()
-                            .filter_map(|x| x.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                report.plan = match message.facts() {
+                    Some(Facts::Plan { steps }) => steps.clone(),
+                    _ => message.data()["steps"]
+                        .as_array()
+                        .map(|s| {
+                            s.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                };
                 emit!(
                     ctx.events,
                     EventType::PlanReady,
@@ -1142,14 +1147,33 @@ async fn drive(
                             "Plan approved, execution started",
                             serde_json::json!({"feedback": feedback}),
                         );
-                        let mut data = message.data.clone();
-                        data["feedback"] = serde_json::json!(feedback);
-                        queue.push_back(Arc::new(Message::new(
-                            kinds::APPROVED_PLAN,
-                            "run",
-                            message.content.clone(),
-                            data,
-                        )));
+                        let approved = match message.facts() {
+                            Some(Facts::Plan { steps }) => Message::with_facts(
+                                kinds::APPROVED_PLAN,
+                                "run",
+                                message.content.clone(),
+                                Facts::ApprovedPlan {
+                                    steps: steps.clone(),
+                                    feedback,
+                                },
+                            ),
+                            // A custom plan's facts, with the feedback beside them (or in
+                            // place of what is not an object).
+                            _ => {
+                                let mut data = match message.data() {
+                                    serde_json::Value::Object(map) => map.clone(),
+                                    _ => serde_json::Map::new(),
+                                };
+                                data.insert("feedback".into(), serde_json::json!(feedback));
+                                Message::new(
+                                    kinds::APPROVED_PLAN,
+                                    "run",
+                                    message.content.clone(),
+                                    serde_json::Value::Object(data),
+                                )
+                            }
+                        };
+                        queue.push_back(Arc::new(approved));
                     }
                     Approval::Reject { reason } => {
                         emit!(
@@ -1167,7 +1191,10 @@ async fn drive(
                 continue;
             }
             kinds::REVIEW => {
-                report.review = ReviewVerdict::deserialize(&message.data).ok();
+                report.review = match message.facts() {
+                    Some(Facts::Review(verdict)) => Some(verdict.clone()),
+                    _ => ReviewVerdict::deserialize(message.data()).ok(),
+                };
                 let approved = report.review.as_ref().is_some_and(ReviewVerdict::approved);
                 // The review before, held rather than its text copied.
                 let repeated = last_review
@@ -1182,7 +1209,7 @@ async fn drive(
                         format!("Revision round {}", report.revision_rounds),
                         serde_json::json!({"round": report.revision_rounds, "findings": report.review.as_ref().map(|v| &v.findings)}),
                     );
-                    queue.push_back(Arc::new(Message::new(
+                    queue.push_back(Arc::new(Message::with_data(
                         kinds::REVISION_REQUEST,
                         "run",
                         message.content.clone(),
@@ -1375,7 +1402,7 @@ async fn patch_project(
             message: "the team produced no change".into(),
         });
     };
-    let diff = code.data["diff"].as_str().unwrap_or_default().to_string();
+    let diff = code.data()["diff"].as_str().unwrap_or_default().to_string();
     let mut changes = match mgx_patch::ChangeSet::from_diff(&diff) {
         Ok(c) => c,
         Err(e) => {
@@ -1509,7 +1536,13 @@ fn apply_changes(
 
 /// The files of a manifest message (`data.files`: `[{path, content}]`), borrowed from it.
 fn files_of(message: &Message) -> Vec<(&str, &str)> {
-    message.data["files"]
+    if let Some(Facts::Files(files)) = message.facts() {
+        return files
+            .iter()
+            .map(|f| (f.path.as_str(), f.content.as_str()))
+            .collect();
+    }
+    message.data()["files"]
         .as_array()
         .map(|files| {
             files

@@ -310,7 +310,7 @@ async fn a_rejected_plan_writes_nothing() {
         .stack("fastapi")
         .output_dir(&dir)
         .approval(ApprovalPolicy::Callback(Arc::new(|plan: &Message| {
-            assert!(!plan.data["steps"].as_array().unwrap().is_empty());
+            assert!(!plan.data()["steps"].as_array().unwrap().is_empty());
             Approval::Reject {
                 reason: "not this sprint".into(),
             }
@@ -423,6 +423,108 @@ async fn custom_roles_and_actions_see_what_the_ones_before_them_publish() {
         seen[0].starts_with("security_review from security_reviewer: ")
             && seen[0].ends_with(" lines checked"),
         "{seen:?}"
+    );
+}
+
+/// A team leader of the caller's: its plan's facts are a JSON array, not an object.
+struct ArrayPlanner;
+
+#[async_trait]
+impl mgx_core::team::Role for ArrayPlanner {
+    fn name(&self) -> &str {
+        "planner"
+    }
+
+    fn watches(&self) -> Vec<String> {
+        vec!["task".into()]
+    }
+
+    async fn react(&self, _ctx: &RunContext, _message: &Message) -> mgx_core::Result<Vec<Message>> {
+        Ok(vec![Message::new(
+            "plan",
+            "planner",
+            "1. code\n2. tests",
+            serde_json::json!(["code", "tests"]),
+        )])
+    }
+}
+
+/// Keeps the facts of every message of one kind.
+struct Recorder {
+    kind: &'static str,
+    seen: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+#[async_trait]
+impl mgx_core::team::Role for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+
+    fn watches(&self) -> Vec<String> {
+        vec![self.kind.into()]
+    }
+
+    async fn react(&self, _ctx: &RunContext, message: &Message) -> mgx_core::Result<Vec<Message>> {
+        self.seen.lock().unwrap().push(message.data().clone());
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test]
+async fn the_default_teams_facts_read_as_json_and_a_custom_plan_of_any_shape_is_approved() {
+    // The default team keeps its messages' facts typed; a role of the caller's reads them as
+    // the JSON they always were.
+    let files = Arc::new(Mutex::new(Vec::new()));
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("facts-json"))
+        .add_role(Arc::new(Recorder {
+            kind: "code",
+            seen: files.clone(),
+        }))
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    let files = files.lock().unwrap().clone();
+    let paths: Vec<&str> = files[0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"app/main.py"), "{paths:?}");
+    assert!(
+        files[0]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["content"].as_str().is_some_and(|c| c.contains("/health")))
+    );
+
+    // A plan whose facts are not an object is approved with the feedback in their place,
+    // where it once made the run panic.
+    let approved = Arc::new(Mutex::new(Vec::new()));
+    let mut roles: Vec<Arc<dyn mgx_core::team::Role>> = vec![Arc::new(ArrayPlanner)];
+    roles.extend(mgx_core::team::default_roles().into_iter().skip(1));
+    roles.push(Arc::new(Recorder {
+        kind: "approved_plan",
+        seen: approved.clone(),
+    }));
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("facts-array-plan"))
+        .roles(roles)
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(
+        approved.lock().unwrap().clone(),
+        [serde_json::json!({"feedback": null})]
     );
 }
 
@@ -677,8 +779,8 @@ async fn a_diff_that_does_not_place_goes_back_and_the_change_set_is_approved_by_
         .approval(ApprovalPolicy::Callback(Arc::new(move |m: &Message| {
             log.lock().unwrap().push(m.kind.clone());
             if m.kind == "change_set" {
-                assert_eq!(m.data["hash"].as_str().unwrap().len(), 64);
-                assert!(m.data["diff"].as_str().unwrap().contains("/health"));
+                assert_eq!(m.data()["hash"].as_str().unwrap().len(), 64);
+                assert!(m.data()["diff"].as_str().unwrap().contains("/health"));
             }
             Approval::Approve { feedback: None }
         })))

@@ -1,0 +1,359 @@
+//! [`Message`]: what roles say to each other, and its structured facts.
+//!
+//! A message made with [`Message::new`] carries its facts as JSON. The default team's own
+//! messages (the task, the plan, the approved plan, code and tests, the review) keep theirs
+//! typed and write them as JSON only when someone reads them as JSON ([`Message::data`]): a
+//! run that nobody inspects never builds a JSON tree for its files, and the prompts that
+//! quote those facts write the same text straight from the typed form.
+
+use std::sync::OnceLock;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::ReviewVerdict;
+
+/// What roles say to each other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// What it is (see [`kinds`](super::kinds)); roles watch kinds.
+    pub kind: String,
+    /// The role (or `run`) that published it.
+    pub from: String,
+    /// The text (a model's answer, a manifest, a plan).
+    pub content: String,
+    /// Structured facts (the parsed analysis, the files of a manifest, a verdict): read them
+    /// with [`Message::data`], change them with [`Message::data_mut`].
+    pub(crate) data: Data,
+}
+
+impl Message {
+    /// A message whose structured facts are `data`.
+    pub fn new(kind: &str, from: &str, content: impl Into<String>, data: Value) -> Self {
+        Self::with_data(
+            kind,
+            from,
+            content,
+            Data {
+                json: data,
+                facts: None,
+            },
+        )
+    }
+
+    /// A message of the default team, its facts typed.
+    pub(crate) fn with_facts(
+        kind: &str,
+        from: &str,
+        content: impl Into<String>,
+        facts: Facts,
+    ) -> Self {
+        Self::with_data(
+            kind,
+            from,
+            content,
+            Data {
+                json: Value::Null,
+                facts: Some((facts, OnceLock::new())),
+            },
+        )
+    }
+
+    pub(super) fn with_data(
+        kind: &str,
+        from: &str,
+        content: impl Into<String>,
+        data: Data,
+    ) -> Self {
+        Message {
+            kind: kind.to_string(),
+            from: from.to_string(),
+            content: content.into(),
+            data,
+        }
+    }
+
+    /// The structured facts as JSON: `{"files": [{"content": …, "path": …}]}` for code and
+    /// tests, `{"steps": […]}` for a plan, `{"findings": […], "verdict": …}` for a review, the
+    /// analysis object as the model gave it.
+    ///
+    /// ```
+    /// use mgx_core::team::Message;
+    ///
+    /// let m = Message::new("note", "writer", "hello", serde_json::json!({"words": 1}));
+    /// assert_eq!(m.data()["words"], 1);
+    /// ```
+    pub fn data(&self) -> &Value {
+        self.data.json()
+    }
+
+    /// The structured facts as JSON, to change.
+    pub fn data_mut(&mut self) -> &mut Value {
+        if let Some((facts, mut json)) = self.data.facts.take() {
+            self.data.json = json.take().unwrap_or_else(|| facts.to_json());
+        }
+        &mut self.data.json
+    }
+
+    /// The structured facts as JSON, taken out of the message.
+    pub fn into_data(self) -> Value {
+        match self.data.facts {
+            Some((facts, mut json)) => json.take().unwrap_or_else(|| facts.to_json()),
+            None => self.data.json,
+        }
+    }
+
+    /// The typed facts of a default team's message.
+    pub(crate) fn facts(&self) -> Option<&Facts> {
+        self.data.facts.as_ref().map(|(facts, _)| facts)
+    }
+}
+
+/// A message's structured facts: JSON, or the typed facts of a default team's message with
+/// their JSON form made on first read.
+#[derive(Debug, Clone)]
+pub(crate) struct Data {
+    /// The facts as JSON, when they are not typed (`Null` while they are).
+    json: Value,
+    /// The typed facts, and their JSON form once read.
+    facts: Option<(Facts, OnceLock<Value>)>,
+}
+
+impl Data {
+    fn json(&self) -> &Value {
+        match &self.facts {
+            Some((facts, json)) => json.get_or_init(|| facts.to_json()),
+            None => &self.json,
+        }
+    }
+}
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
+
+/// Written as its JSON form, the typed facts without building it (the same text: keys in the
+/// order a JSON object keeps them, sorted).
+impl Serialize for Data {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.facts {
+            Some((facts, json)) => match json.get() {
+                Some(value) => value.serialize(s),
+                None => facts.serialize(s),
+            },
+            None => self.json.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Data {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Data {
+            json: Value::deserialize(d)?,
+            facts: None,
+        })
+    }
+}
+
+/// The facts of the default team's messages.
+#[derive(Debug, Clone)]
+pub(crate) enum Facts {
+    /// The task: `{"stack": id}`.
+    Task { stack: Option<&'static str> },
+    /// A plan: `{"steps": […]}`.
+    Plan { steps: Vec<String> },
+    /// The approved plan: `{"feedback": …, "steps": […]}`.
+    ApprovedPlan {
+        steps: Vec<String>,
+        feedback: Option<String>,
+    },
+    /// Code or tests: `{"files": [{"content": …, "path": …}]}`.
+    Files(Vec<mgx_guardrails::ManifestFile>),
+    /// A review, or the revision it asks for: `{"findings": […], "verdict": …}`.
+    Review(ReviewVerdict),
+}
+
+impl Facts {
+    /// The JSON form.
+    fn to_json(&self) -> Value {
+        let strings =
+            |list: &[String]| Value::Array(list.iter().cloned().map(Value::String).collect());
+        match self {
+            Facts::Task { stack } => object([(
+                "stack",
+                stack.map_or(Value::Null, |s| Value::String(s.to_string())),
+            )]),
+            Facts::Plan { steps } => object([("steps", strings(steps))]),
+            Facts::ApprovedPlan { steps, feedback } => object([
+                (
+                    "feedback",
+                    feedback.clone().map_or(Value::Null, Value::String),
+                ),
+                ("steps", strings(steps)),
+            ]),
+            Facts::Files(files) => object([(
+                "files",
+                Value::Array(
+                    files
+                        .iter()
+                        .map(|f| {
+                            object([
+                                ("content", Value::String(f.content.clone())),
+                                ("path", Value::String(f.path.clone())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            )]),
+            Facts::Review(review) => object([
+                ("findings", strings(&review.findings)),
+                ("verdict", Value::String(review.verdict.clone())),
+            ]),
+        }
+    }
+}
+
+/// A JSON object of `fields`, inserted one by one (collecting would gather and sort them in a
+/// list of their own first).
+pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    let mut map = serde_json::Map::new();
+    for (key, value) in fields {
+        map.insert(key.to_string(), value);
+    }
+    Value::Object(map)
+}
+
+/// The same text as [`Facts::to_json`] gives, keys sorted as a JSON object keeps them.
+impl Serialize for Facts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Facts::Task { stack } => {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry("stack", stack)?;
+                map.end()
+            }
+            Facts::Plan { steps } => {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry("steps", steps)?;
+                map.end()
+            }
+            Facts::ApprovedPlan { steps, feedback } => {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("feedback", feedback)?;
+                map.serialize_entry("steps", steps)?;
+                map.end()
+            }
+            Facts::Files(files) => {
+                struct Files<'a>(&'a [mgx_guardrails::ManifestFile]);
+                impl Serialize for Files<'_> {
+                    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                        for file in self.0 {
+                            seq.serialize_element(&File(file))?;
+                        }
+                        seq.end()
+                    }
+                }
+                struct File<'a>(&'a mgx_guardrails::ManifestFile);
+                impl Serialize for File<'_> {
+                    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                        let mut map = s.serialize_map(Some(2))?;
+                        map.serialize_entry("content", &self.0.content)?;
+                        map.serialize_entry("path", &self.0.path)?;
+                        map.end()
+                    }
+                }
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry("files", &Files(files))?;
+                map.end()
+            }
+            Facts::Review(review) => {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("findings", &review.findings)?;
+                map.serialize_entry("verdict", &review.verdict)?;
+                map.end()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Facts> {
+        let file = |path: &str, content: &str| mgx_guardrails::ManifestFile {
+            path: path.into(),
+            content: content.into(),
+            line: 1,
+            content_line: 2,
+            fence: Some("ts".into()),
+        };
+        vec![
+            Facts::Task {
+                stack: Some("express-ts"),
+            },
+            Facts::Task { stack: None },
+            Facts::Plan {
+                steps: vec!["code".into(), "tests \"quoted\"".into()],
+            },
+            Facts::Plan { steps: vec![] },
+            Facts::ApprovedPlan {
+                steps: vec!["code".into()],
+                feedback: None,
+            },
+            Facts::ApprovedPlan {
+                steps: vec![],
+                feedback: Some("ship it\n".into()),
+            },
+            Facts::Files(vec![
+                file("src/app.ts", "export {};\n"),
+                file("a/ü.json", "{\"k\": \"\\u0000\"}\n"),
+            ]),
+            Facts::Files(vec![]),
+            Facts::Review(ReviewVerdict {
+                verdict: "changes_required".into(),
+                findings: vec!["add a test".into()],
+            }),
+        ]
+    }
+
+    #[test]
+    fn typed_facts_write_the_text_their_json_form_writes() {
+        for facts in every_kind() {
+            let json = facts.to_json();
+            assert_eq!(
+                serde_json::to_string(&facts).unwrap(),
+                serde_json::to_string(&json).unwrap(),
+                "{facts:?}"
+            );
+            assert_eq!(
+                serde_json::to_string_pretty(&facts).unwrap(),
+                serde_json::to_string_pretty(&json).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_typed_message_reads_changes_and_round_trips_as_json() {
+        for facts in every_kind() {
+            let json = facts.to_json();
+            let typed = Message::with_facts("k", "r", "text", facts);
+            let plain = Message::new("k", "r", "text", json.clone());
+            assert_eq!(typed.data(), &json);
+            assert_eq!(typed, plain);
+            let text = serde_json::to_string(&typed).unwrap();
+            assert_eq!(text, serde_json::to_string(&plain).unwrap());
+            let back: Message = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, typed);
+            assert_eq!(typed.clone().into_data(), json);
+            let mut changed = typed.clone();
+            changed.data_mut()["extra"] = Value::Bool(true);
+            assert_eq!(changed.data()["extra"], true);
+            assert!(changed.facts().is_none());
+        }
+    }
+}
