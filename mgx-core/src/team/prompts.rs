@@ -122,24 +122,39 @@ pub(super) fn values(stack: Option<&mgx_stacks::StackSpec>) -> Values {
 
 /// Every action's system prompt for a stack: the caller's template or the default, filled
 /// in. Templates and values are fixed per team and stack, so this is done once for them.
-pub(super) type SystemPrompts = HashMap<&'static str, String>;
+/// The default actions' system prompts, rendered for one stack: five, found by comparing
+/// names (a hash of the name cost more than the comparisons, on every call).
+#[derive(Debug, Default)]
+pub(super) struct SystemPrompts(Vec<(&'static str, String)>);
+
+impl SystemPrompts {
+    /// The prompt of `action`.
+    pub(super) fn get(&self, action: &str) -> Option<&String> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == action)
+            .map(|(_, prompt)| prompt)
+    }
+}
 
 pub(super) fn system_prompts(
     stack: Option<&mgx_stacks::StackSpec>,
     templates: &HashMap<String, String>,
 ) -> SystemPrompts {
     let values = values(stack);
-    ACTIONS
-        .iter()
-        .map(|&action| {
-            let template = templates
-                .get(action)
-                .map(String::as_str)
-                .or_else(|| default_prompt(action))
-                .unwrap_or_default();
-            (action, render(template, &values))
-        })
-        .collect()
+    SystemPrompts(
+        ACTIONS
+            .iter()
+            .map(|&action| {
+                let template = templates
+                    .get(action)
+                    .map(String::as_str)
+                    .or_else(|| default_prompt(action))
+                    .unwrap_or_default();
+                (action, render(template, &values))
+            })
+            .collect(),
+    )
 }
 
 /// `template` with its placeholders filled in.

@@ -198,7 +198,7 @@ pub(super) fn brief_head(
     push_field(
         &mut buf,
         "language",
-        &stack.map(|s| format!("{:?}", s.language).to_lowercase()),
+        &stack.map(|s| language_word(&s.language)),
     );
     push_field(
         &mut buf,
@@ -218,6 +218,27 @@ pub(super) fn brief_head(
         }
     }
     String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The language as briefs have always named it: its variant's name in lower case
+/// (`typescript`, `csharp`), without formatting it for the known ones.
+fn language_word(language: &mgx_stacks::Language) -> std::borrow::Cow<'static, str> {
+    use mgx_stacks::Language as L;
+    std::borrow::Cow::Borrowed(match language {
+        L::TypeScript => "typescript",
+        L::JavaScript => "javascript",
+        L::Python => "python",
+        L::Php => "php",
+        L::CSharp => "csharp",
+        L::Dart => "dart",
+        L::Go => "go",
+        L::Yaml => "yaml",
+        L::Ruby => "ruby",
+        L::Java => "java",
+        L::Kotlin => "kotlin",
+        L::Rust => "rust",
+        other => return std::borrow::Cow::Owned(format!("{other:?}").to_lowercase()),
+    })
 }
 
 fn start(text: &str) -> String {
@@ -672,5 +693,25 @@ impl ReviewCode {
             content,
             Facts::Review(verdict),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn briefs_name_languages_as_they_always_did() {
+        for code in [
+            "ts", "js", "py", "php", "cs", "dart", "go", "yaml", "rb", "java", "kotlin", "rust",
+            "elixir",
+        ] {
+            let language = mgx_stacks::Language::from_code(code);
+            assert_eq!(
+                language_word(&language),
+                format!("{language:?}").to_lowercase(),
+                "{code}"
+            );
+        }
     }
 }
