@@ -163,11 +163,11 @@ impl<'de> Deserialize<'de> for Data {
 pub(crate) enum Facts {
     /// The task: `{"stack": id}`.
     Task { stack: Option<&'static str> },
-    /// A plan: `{"steps": […]}`.
-    Plan { steps: Vec<String> },
+    /// A plan: `{"steps": […]}` (shared with the approved plan that follows it).
+    Plan { steps: std::sync::Arc<[String]> },
     /// The approved plan: `{"feedback": …, "steps": […]}`.
     ApprovedPlan {
-        steps: Vec<String>,
+        steps: std::sync::Arc<[String]>,
         feedback: Option<String>,
     },
     /// Code or tests: `{"files": [{"content": …, "path": …}]}`.
@@ -237,13 +237,13 @@ impl Serialize for Facts {
             }
             Facts::Plan { steps } => {
                 let mut map = s.serialize_map(Some(1))?;
-                map.serialize_entry("steps", steps)?;
+                map.serialize_entry("steps", &**steps)?;
                 map.end()
             }
             Facts::ApprovedPlan { steps, feedback } => {
                 let mut map = s.serialize_map(Some(2))?;
                 map.serialize_entry("feedback", feedback)?;
-                map.serialize_entry("steps", steps)?;
+                map.serialize_entry("steps", &**steps)?;
                 map.end()
             }
             Facts::Files(files) => {
@@ -298,15 +298,17 @@ mod tests {
             },
             Facts::Task { stack: None },
             Facts::Plan {
-                steps: vec!["code".into(), "tests \"quoted\"".into()],
+                steps: vec!["code".into(), "tests \"quoted\"".into()].into(),
             },
-            Facts::Plan { steps: vec![] },
+            Facts::Plan {
+                steps: Vec::new().into(),
+            },
             Facts::ApprovedPlan {
-                steps: vec!["code".into()],
+                steps: vec!["code".into()].into(),
                 feedback: None,
             },
             Facts::ApprovedPlan {
-                steps: vec![],
+                steps: Vec::new().into(),
                 feedback: Some("ship it\n".into()),
             },
             Facts::Files(vec![

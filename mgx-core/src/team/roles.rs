@@ -375,7 +375,9 @@ impl DraftPlan {
             kinds::PLAN,
             role,
             text,
-            Facts::Plan { steps: plan.steps },
+            Facts::Plan {
+                steps: plan.steps.into(),
+            },
         ))
     }
 }

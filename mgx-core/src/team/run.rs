@@ -230,6 +230,8 @@ pub struct RunContext {
     pub human_reviewer: Option<super::HumanReviewer>,
     control: Arc<Control>,
     history: Mutex<Vec<Arc<Message>>>,
+    /// The message list and system text of the last call, for the next to reuse.
+    request_scratch: Mutex<Option<(Vec<ChatMessage>, String)>>,
     validations: Mutex<Vec<Validation>>,
     metrics: Mutex<Metrics>,
     budget: BudgetTracker,
@@ -311,15 +313,30 @@ impl RunContext {
         system: &str,
         user: &mut String,
     ) -> Result<ChatResponse> {
-        let mut request = ChatRequest::new(vec![
-            ChatMessage::system(system_message(action, system)),
-            ChatMessage::user(std::mem::take(user)),
-        ]);
+        // The run's request buffers, reused from call to call (a run's calls follow one another;
+        // calls made at once find them taken and make their own).
+        let (mut messages, mut system_text) = self
+            .request_scratch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| (Vec::with_capacity(2), String::new()));
+        system_message(&mut system_text, action, system);
+        messages.push(ChatMessage::system(system_text));
+        messages.push(ChatMessage::user(std::mem::take(user)));
+        let mut request = ChatRequest::new(messages);
         request.max_tokens = Some(self.max_tokens);
         let answer = self.send(role, action, &request).await;
-        if let Some(lent) = request.messages.pop() {
+        let mut messages = request.messages;
+        if let Some(lent) = messages.pop() {
             *user = lent.content;
         }
+        let system_text = messages.pop().map(|m| m.content).unwrap_or_default();
+        messages.clear();
+        *self
+            .request_scratch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((messages, system_text));
         answer
     }
 
@@ -408,14 +425,14 @@ impl RunContext {
     }
 }
 
-/// The system message of a call: the action tag line, then the prompt (one allocation; a
-/// `format!` of a long prompt grows its buffer several times).
-fn system_message(action: &str, system: &str) -> String {
-    let mut text = String::with_capacity(ACTION_TAG.len() + action.len() + system.len() + 2);
+/// The system message of a call into `text`: the action tag line, then the prompt (at most
+/// one allocation; a `format!` of a long prompt grows its buffer several times).
+fn system_message(text: &mut String, action: &str, system: &str) {
+    text.clear();
+    text.reserve(ACTION_TAG.len() + action.len() + system.len() + 2);
     for part in [ACTION_TAG, " ", action, "\n", system] {
         text.push_str(part);
     }
-    text
 }
 
 /// A provider and its id, asked once per run rather than once per call.
@@ -883,6 +900,7 @@ pub(super) async fn run(
         max_validation_retries: config.max_validation_retries,
         // The default team's run publishes seven messages; a revision round adds four.
         history: Mutex::new(Vec::with_capacity(8)),
+        request_scratch: Mutex::new(None),
         validations: Mutex::new(Vec::new()),
         // Room for the default team's five calls and six phases, and a revision round.
         metrics: Mutex::new(Metrics {
@@ -1110,7 +1128,7 @@ async fn drive(
             }
             kinds::PLAN => {
                 report.plan = match message.facts() {
-                    Some(Facts::Plan { steps }) => steps.clone(),
+                    Some(Facts::Plan { steps }) => steps.to_vec(),
                     _ => message.data()["steps"]
                         .as_array()
                         .map(|s| {
@@ -1153,7 +1171,7 @@ async fn drive(
                                 "run",
                                 message.content.clone(),
                                 Facts::ApprovedPlan {
-                                    steps: steps.clone(),
+                                    steps: Arc::clone(steps),
                                     feedback,
                                 },
                             ),
