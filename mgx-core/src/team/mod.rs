@@ -529,6 +529,7 @@ impl TeamBuilder {
                 roles,
                 validators: std::sync::Mutex::new(std::collections::HashMap::new()),
                 system_prompts: std::sync::Mutex::new(std::collections::HashMap::new()),
+                models: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -553,6 +554,8 @@ struct TeamInner {
     /// Rendered system prompts by stack id.
     system_prompts:
         std::sync::Mutex<std::collections::HashMap<&'static str, Arc<prompts::SystemPrompts>>>,
+    /// The models of runs without a journal, built by the first such run.
+    models: std::sync::OnceLock<Arc<run::Models>>,
 }
 
 impl TeamInner {
@@ -591,6 +594,16 @@ impl TeamInner {
             Arc::clone(&validator),
         ));
         validator
+    }
+
+    /// The models of a run without a journal: the same for all of them (building them cannot
+    /// fail without a journal to open, and is retried by the next run if it ever does).
+    fn models(&self) -> Result<Arc<run::Models>> {
+        if let Some(models) = self.models.get() {
+            return Ok(Arc::clone(models));
+        }
+        let models = Arc::new(run::Models::build(&self.config, None)?);
+        Ok(Arc::clone(self.models.get_or_init(|| models)))
     }
 
     /// The system prompts of every action for `stack`, rendered once per stack and shared by

@@ -120,30 +120,37 @@ pub(super) fn values(stack: Option<&mgx_stacks::StackSpec>) -> Values {
     ])
 }
 
-/// Every action's system prompt for a stack: the caller's template or the default, filled
-/// in. Templates and values are fixed per team and stack, so this is done once for them.
-/// The default actions' system prompts, rendered for one stack: five, found by comparing
-/// names (a hash of the name cost more than the comparisons, on every call).
+/// What every run of a team on one stack is told the same way: the default actions' system
+/// prompts (five, found by comparing names: a hash of the name cost more than the comparisons,
+/// on every call) and the stack's facts in a brief (see `roles::stack_facts`).
 #[derive(Debug, Default)]
-pub(super) struct SystemPrompts(Vec<(&'static str, String)>);
+pub(super) struct SystemPrompts {
+    prompts: Vec<(&'static str, String)>,
+    /// The stack's facts as brief fields.
+    pub(super) stack_facts: String,
+}
 
 impl SystemPrompts {
     /// The prompt of `action`.
     pub(super) fn get(&self, action: &str) -> Option<&String> {
-        self.0
+        self.prompts
             .iter()
             .find(|(name, _)| *name == action)
             .map(|(_, prompt)| prompt)
     }
 }
 
+/// Every action's system prompt for a stack: the caller's template or the default, filled
+/// in, and the stack's brief facts. Templates and values are fixed per team and stack, so this
+/// is done once for them.
 pub(super) fn system_prompts(
     stack: Option<&mgx_stacks::StackSpec>,
     templates: &HashMap<String, String>,
 ) -> SystemPrompts {
     let values = values(stack);
-    SystemPrompts(
-        ACTIONS
+    SystemPrompts {
+        stack_facts: super::roles::stack_facts(stack),
+        prompts: ACTIONS
             .iter()
             .map(|&action| {
                 let template = templates
@@ -154,7 +161,7 @@ pub(super) fn system_prompts(
                 (action, render(template, &values))
             })
             .collect(),
-    )
+    }
 }
 
 /// `template` with its placeholders filled in.

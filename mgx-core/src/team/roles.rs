@@ -181,18 +181,35 @@ fn push_field(buf: &mut Vec<u8>, key: &str, value: &impl serde::Serialize) {
 }
 
 /// The run's fixed facts as an unclosed JSON object (`{"task":…,"stack":…`), rendered once
-/// when the run starts: task, stack, language, test framework, constraints and, in patch
-/// mode, what the engineer is shown of the project.
+/// when the run starts: task, the stack's facts (rendered once per team and stack, see
+/// [`stack_facts`]), constraints and, in patch mode, what the engineer is shown of the
+/// project.
 pub(super) fn brief_head(
     task: &str,
-    stack: Option<&mgx_stacks::StackSpec>,
+    stack_facts: &str,
     constraints: &[String],
     project: Option<&serde_json::Value>,
 ) -> String {
-    let mut buf = Vec::with_capacity(512);
+    let mut buf = Vec::with_capacity(64 + task.len() + stack_facts.len());
     buf.push(b'{');
-    let test = stack.and_then(|s| s.test.as_ref());
     push_field(&mut buf, "task", &task);
+    buf.extend_from_slice(stack_facts.as_bytes());
+    push_field(&mut buf, "constraints", &constraints);
+    if let Some(serde_json::Value::Object(project)) = project {
+        push_field(&mut buf, "mode", &"patch_existing");
+        for (key, value) in project {
+            push_field(&mut buf, key, value);
+        }
+    }
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The stack's facts of a brief, as the fields that follow the task
+/// (`,"stack":…,"test_file_pattern":…`): the same for every run of a team on that stack.
+pub(super) fn stack_facts(stack: Option<&mgx_stacks::StackSpec>) -> String {
+    // After a field, so every one is written with its comma.
+    let mut buf = vec![b'{', b'"', b'"', b':', b'0'];
+    let test = stack.and_then(|s| s.test.as_ref());
     push_field(&mut buf, "stack", &stack.map(|s| s.id.as_str()));
     push_field(&mut buf, "stack_name", &stack.map(|s| s.name.as_str()));
     push_field(
@@ -210,14 +227,8 @@ pub(super) fn brief_head(
         "test_file_pattern",
         &test.map(|t| t.file_pattern.as_str()),
     );
-    push_field(&mut buf, "constraints", &constraints);
-    if let Some(serde_json::Value::Object(project)) = project {
-        push_field(&mut buf, "mode", &"patch_existing");
-        for (key, value) in project {
-            push_field(&mut buf, key, value);
-        }
-    }
-    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    let facts = buf.split_off(5);
+    String::from_utf8(facts).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The language as briefs have always named it: its variant's name in lower case
@@ -701,6 +712,54 @@ impl ReviewCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The brief as it was rendered whole for every run, field by field.
+    fn brief_head_whole(
+        task: &str,
+        stack: Option<&mgx_stacks::StackSpec>,
+        constraints: &[String],
+    ) -> String {
+        let mut buf = vec![b'{'];
+        let test = stack.and_then(|s| s.test.as_ref());
+        push_field(&mut buf, "task", &task);
+        push_field(&mut buf, "stack", &stack.map(|s| s.id.as_str()));
+        push_field(&mut buf, "stack_name", &stack.map(|s| s.name.as_str()));
+        push_field(
+            &mut buf,
+            "language",
+            &stack.map(|s| format!("{:?}", s.language).to_lowercase()),
+        );
+        push_field(
+            &mut buf,
+            "test_framework",
+            &test.map(|t| t.framework.as_str()),
+        );
+        push_field(
+            &mut buf,
+            "test_file_pattern",
+            &test.map(|t| t.file_pattern.as_str()),
+        );
+        push_field(&mut buf, "constraints", &constraints);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn a_brief_from_its_stacks_shared_facts_reads_as_one_rendered_whole() {
+        let registry = mgx_stacks::StackRegistry::builtin();
+        let constraints = ["No extra libraries".to_string(), "say \"hi\"".to_string()];
+        let mut stacks: Vec<Option<&mgx_stacks::StackSpec>> = registry.iter().map(Some).collect();
+        stacks.push(None);
+        for stack in stacks {
+            for task in ["Build an API", "ü \"quoted\"\n\ttask"] {
+                for constraints in [&constraints[..], &[]] {
+                    assert_eq!(
+                        brief_head(task, &stack_facts(stack), constraints, None),
+                        brief_head_whole(task, stack, constraints)
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn briefs_name_languages_as_they_always_did() {

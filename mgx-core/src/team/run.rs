@@ -235,8 +235,7 @@ pub struct RunContext {
     validations: Mutex<Vec<Validation>>,
     metrics: Mutex<Metrics>,
     budget: BudgetTracker,
-    provider: Model,
-    role_providers: HashMap<String, Model>,
+    models: Arc<Models>,
     max_tokens: u32,
     call_timeout: std::time::Duration,
 }
@@ -343,7 +342,7 @@ impl RunContext {
     /// One call: budget, provider (with the call's deadline and the run's cancellation),
     /// metrics, events.
     async fn send(&self, role: &str, action: &str, request: &ChatRequest) -> Result<ChatResponse> {
-        let Model { provider, id } = self.role_providers.get(role).unwrap_or(&self.provider);
+        let Model { provider, id } = self.models.of(role);
         let reservation = self
             .budget
             .reserve(&id.model, request)
@@ -435,7 +434,66 @@ fn system_message(text: &mut String, action: &str, system: &str) {
     }
 }
 
-/// A provider and its id, asked once per run rather than once per call.
+/// The providers of a run and their ids: the team's (and each role's), each wrapped in the
+/// run's cassette when it has a journal, then in the team's cache. Without a journal they are
+/// the same for every run of a team: built once, and shared.
+pub(super) struct Models {
+    provider: Model,
+    by_role: HashMap<String, Model>,
+    /// Every distinct provider id, sorted (the report lists them).
+    ids: Vec<String>,
+}
+
+impl Models {
+    /// The models of a run journaled in `journal_dir` (`None`: not journaled).
+    pub(super) fn build(
+        config: &super::TeamBuilder,
+        journal_dir: Option<&std::path::Path>,
+    ) -> Result<Models> {
+        // Provider, then the journal's cassette (every answer recorded; a resumed run is
+        // answered from it), then the cache.
+        let wrap = |p: Arc<dyn LlmProvider>| -> Result<Model> {
+            let p: Arc<dyn LlmProvider> = match journal_dir {
+                Some(dir) => Arc::new(crate::providers::Cassette::open(
+                    dir.join("calls.jsonl"),
+                    crate::providers::CassetteMode::RecordMissing,
+                    Some(p),
+                )?),
+                None => p,
+            };
+            let p: Arc<dyn LlmProvider> = match &config.cache {
+                Some(cache) => Arc::new(CachedProvider::new(p, cache.clone())),
+                None => p,
+            };
+            // Each provider's id asked once: the report lists it, and calls are priced by it.
+            Ok(Model::new(p))
+        };
+        let provider = wrap(config.provider.clone().unwrap_or_else(|| Arc::new(Offline)))?;
+        let by_role = config
+            .role_providers
+            .iter()
+            .map(|(r, p)| Ok((r.clone(), wrap(p.clone())?)))
+            .collect::<Result<HashMap<String, Model>>>()?;
+        let mut ids: Vec<String> = std::iter::once(&provider)
+            .chain(by_role.values())
+            .map(|m| m.id.to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        Ok(Models {
+            provider,
+            by_role,
+            ids,
+        })
+    }
+
+    /// The model `role` calls.
+    fn of(&self, role: &str) -> &Model {
+        self.by_role.get(role).unwrap_or(&self.provider)
+    }
+}
+
+/// A provider and its id, asked once rather than once per call.
 struct Model {
     provider: Arc<dyn LlmProvider>,
     id: crate::llm::ProviderId,
@@ -811,48 +869,17 @@ pub(super) async fn run(
     report.stack = Some(stack.id.clone());
     report.stack_confidence = confidence;
 
-    // Provider, then the journal's cassette (every answer recorded; a resumed run is answered
-    // from it), then the cache.
-    let wrap = |p: Arc<dyn LlmProvider>| -> Result<Arc<dyn LlmProvider>> {
-        let p: Arc<dyn LlmProvider> = match &journal_dir {
-            Some(dir) => Arc::new(crate::providers::Cassette::open(
-                dir.join("calls.jsonl"),
-                crate::providers::CassetteMode::RecordMissing,
-                Some(p),
-            )?),
-            None => p,
-        };
-        Ok(match &config.cache {
-            Some(cache) => Arc::new(CachedProvider::new(p, cache.clone())),
-            None => p,
-        })
+    // The run's models: shared by the team's runs, or, for a run with a journal, wrapped in
+    // its cassette.
+    let models = match &journal_dir {
+        None => team.models(),
+        Some(dir) => Models::build(config, Some(dir)).map(Arc::new),
     };
-    let wrapped =
-        wrap(config.provider.clone().unwrap_or_else(|| Arc::new(Offline))).and_then(|provider| {
-            let roles = config
-                .role_providers
-                .iter()
-                .map(|(r, p)| Ok((r.clone(), wrap(p.clone())?)))
-                .collect::<Result<HashMap<String, Arc<dyn LlmProvider>>>>()?;
-            Ok((provider, roles))
-        });
-    let (provider, role_providers) = match wrapped {
-        Ok(w) => w,
+    let models = match models {
+        Ok(models) => models,
         Err(e) => return fail(report, &events, e),
     };
-    // Each provider's id asked once: the report lists it and the run's calls are priced by it.
-    let provider = Model::new(provider);
-    let role_providers: HashMap<String, Model> = role_providers
-        .into_iter()
-        .map(|(role, p)| (role, Model::new(p)))
-        .collect();
-    let mut providers: Vec<String> = std::iter::once(&provider)
-        .chain(role_providers.values())
-        .map(|m| m.id.to_string())
-        .collect();
-    providers.sort();
-    providers.dedup();
-    report.providers = providers;
+    report.providers = models.ids.clone();
 
     let strict = config.strict || task.strict_requirements;
     let project = project_dir;
@@ -874,10 +901,11 @@ pub(super) async fn run(
         .as_deref()
         .map(|dir| super::project::brief(dir, &task.task, &stack.file_extensions));
     let control_guard = control.clone();
+    let system_prompts = team.system_prompts(stack);
     let ctx = RunContext {
         cache_errors_seen: AtomicU64::new(config.cache.as_ref().map_or(0, |c| c.stats().errors)),
         cache: config.cache.clone(),
-        system_prompts: team.system_prompts(stack),
+        system_prompts: Arc::clone(&system_prompts),
         project,
         pre_commit: config
             .pre_commit
@@ -885,7 +913,7 @@ pub(super) async fn run(
             .flatten(),
         brief_head: super::roles::brief_head(
             &task.task,
-            Some(stack),
+            &system_prompts.stack_facts,
             &task.constraints,
             project_brief.as_ref(),
         ),
@@ -909,8 +937,7 @@ pub(super) async fn run(
             ..Metrics::default()
         }),
         budget: BudgetTracker::new(config.budget, config.prices.clone()),
-        provider,
-        role_providers,
+        models,
         max_tokens: config.max_tokens,
         call_timeout: config.call_timeout,
     };
