@@ -1,5 +1,7 @@
 //! Dependencies declared in the dependency files of generated output.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// One declared dependency.
@@ -148,25 +150,20 @@ fn json_sections(
     sections: &[(&str, bool)],
     keep: impl Fn(&str) -> bool,
 ) -> Vec<Dependency> {
-    use std::borrow::Cow;
-    use std::collections::BTreeMap;
-    // Only the sections asked for are read past their raw text, and only their keys: no JSON
-    // tree of the whole file, no map of its keys (the last of duplicate keys counts, as in a
-    // JSON tree).
-    let Some(raw_sections) = raw_sections(content, sections) else {
+    // One pass over the file: the sections asked for give their keys, everything else is
+    // skipped unread (no JSON tree, no map of its keys).
+    let Some(found) = section_keys(content, sections) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (raw, (_, dev)) in raw_sections.iter().zip(sections) {
-        let Some(raw) = raw else {
+    for (keys, (_, dev)) in found.into_iter().zip(sections) {
+        let Some(mut names) = keys else {
             continue;
         };
-        let Ok(names) =
-            serde_json::from_str::<BTreeMap<Cow<'_, str>, serde::de::IgnoredAny>>(raw.get())
-        else {
-            continue;
-        };
-        for name in names.keys().filter(|n| keep(n)) {
+        // In name order, each once, as a JSON object holds them.
+        names.sort_unstable();
+        names.dedup();
+        for name in names.iter().filter(|n| keep(n)) {
             out.push(Dependency {
                 name: name.to_string(),
                 line: line_of_key(content, name),
@@ -177,21 +174,20 @@ fn json_sections(
     out
 }
 
-/// The raw text of the top-level keys named first in `wanted` of the JSON object `content`,
-/// in the order asked (the last of duplicate keys counts); `None` when `content` is not one
-/// JSON object.
-fn raw_sections<'a, T>(
+/// The keys of the top-level sections named in `wanted` of the JSON object `content`, in
+/// the order asked (the last of duplicate sections counts; a section that is not an object
+/// has none); `None` when `content` is not one JSON object. Keys are borrowed from `content`
+/// unless they hold escapes.
+fn section_keys<'a, T>(
     content: &'a str,
     wanted: &[(&str, T)],
-) -> Option<Vec<Option<&'a serde_json::value::RawValue>>> {
-    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-    use serde_json::value::RawValue;
-    use std::borrow::Cow;
+) -> Option<Vec<Option<Vec<Cow<'a, str>>>>> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
     struct Sections<'w, T>(&'w [(&'w str, T)]);
 
     impl<'de, T> DeserializeSeed<'de> for Sections<'_, T> {
-        type Value = Vec<Option<&'de RawValue>>;
+        type Value = Vec<Option<Vec<Cow<'de, str>>>>;
 
         fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
             d.deserialize_map(self)
@@ -199,7 +195,7 @@ fn raw_sections<'a, T>(
     }
 
     impl<'de, T> Visitor<'de> for Sections<'_, T> {
-        type Value = Vec<Option<&'de RawValue>>;
+        type Value = Vec<Option<Vec<Cow<'de, str>>>>;
 
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a JSON object")
@@ -207,15 +203,101 @@ fn raw_sections<'a, T>(
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut found = vec![None; self.0.len()];
-            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            while let Some(Key(key)) = map.next_key()? {
                 match self.0.iter().position(|(w, _)| *w == key) {
-                    Some(i) => found[i] = Some(map.next_value::<&'de RawValue>()?),
+                    Some(i) => found[i] = map.next_value_seed(Keys)?,
                     None => {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
             }
             Ok(found)
+        }
+    }
+
+    /// A section's keys: those of an object, none for any other value (read past whole).
+    struct Keys;
+
+    impl<'de> DeserializeSeed<'de> for Keys {
+        type Value = Option<Vec<Cow<'de, str>>>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Option<Vec<Cow<'de, str>>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut keys = Vec::new();
+            while let Some(Key(key)) = map.next_key()? {
+                map.next_value::<IgnoredAny>()?;
+                keys.push(key);
+            }
+            Ok(Some(keys))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+
+    /// A key, borrowed unless it holds escapes (`Cow<str>` itself always copies).
+    struct Key<'de>(Cow<'de, str>);
+
+    impl<'de> serde::Deserialize<'de> for Key<'de> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = Key<'de>;
+
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a string")
+                }
+
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+
+                fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(Key(Cow::Owned(v.to_string())))
+                }
+
+                fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                    Ok(Key(Cow::Owned(v)))
+                }
+            }
+            d.deserialize_str(KeyVisitor)
         }
     }
 
@@ -474,6 +556,171 @@ fn xml_attr(content: &str, element: &str, attr: &str) -> Vec<Dependency> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    // The sections as they were read before they were read in one pass: raw, then parsed.
+    fn json_sections_reference(
+        content: &str,
+        sections: &[(&str, bool)],
+        keep: impl Fn(&str) -> bool,
+    ) -> Vec<Dependency> {
+        use std::borrow::Cow;
+        use std::collections::BTreeMap;
+        // Only the sections asked for are read past their raw text, and only their keys: no JSON
+        // tree of the whole file, no map of its keys (the last of duplicate keys counts, as in a
+        // JSON tree).
+        let Some(raw_sections) = raw_sections_reference(content, sections) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (raw, (_, dev)) in raw_sections.iter().zip(sections) {
+            let Some(raw) = raw else {
+                continue;
+            };
+            let Ok(names) =
+                serde_json::from_str::<BTreeMap<Cow<'_, str>, serde::de::IgnoredAny>>(raw.get())
+            else {
+                continue;
+            };
+            for name in names.keys().filter(|n| keep(n)) {
+                out.push(Dependency {
+                    name: name.to_string(),
+                    line: line_of_key(content, name),
+                    dev: *dev,
+                });
+            }
+        }
+        out
+    }
+
+    /// The raw text of the top-level keys named first in `wanted` of the JSON object `content`,
+    /// in the order asked (the last of duplicate keys counts); `None` when `content` is not one
+    /// JSON object.
+    fn raw_sections_reference<'a, T>(
+        content: &'a str,
+        wanted: &[(&str, T)],
+    ) -> Option<Vec<Option<&'a serde_json::value::RawValue>>> {
+        use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+        use serde_json::value::RawValue;
+        use std::borrow::Cow;
+
+        struct Sections<'w, T>(&'w [(&'w str, T)]);
+
+        impl<'de, T> DeserializeSeed<'de> for Sections<'_, T> {
+            type Value = Vec<Option<&'de RawValue>>;
+
+            fn deserialize<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(self)
+            }
+        }
+
+        impl<'de, T> Visitor<'de> for Sections<'_, T> {
+            type Value = Vec<Option<&'de RawValue>>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut found = vec![None; self.0.len()];
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match self.0.iter().position(|(w, _)| *w == key) {
+                        Some(i) => found[i] = Some(map.next_value::<&'de RawValue>()?),
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(found)
+            }
+        }
+
+        let mut de = serde_json::Deserializer::from_str(content);
+        let found = Sections(wanted).deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(found)
+    }
+
+    fn jsonish() -> impl Strategy<Value = String> {
+        let atom = prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"dependencies\"",
+            "\"devDependencies\"",
+            "\"peerDependencies\"",
+            "\"optionalDependencies\"",
+            "\"name\"",
+            "\"a\"",
+            "\"b\\u0041\"",
+            "\"\"",
+            "1",
+            "-2.5e3",
+            "true",
+            "null",
+            " ",
+            "\n",
+            "\"x\\\"y\"",
+        ]);
+        prop_oneof![
+            prop::collection::vec(atom, 0..40).prop_map(|p| p.concat()),
+            // Objects that parse, with sections of every shape.
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "dependencies",
+                        "devDependencies",
+                        "peerDependencies",
+                        "name",
+                        "z",
+                    ]),
+                    prop::sample::select(vec![
+                        "{}",
+                        "{\"a\": 1}",
+                        "{\"b\": {\"c\": []}, \"a\": \"1\", \"b\": 2}",
+                        "{\"\\u0078\": null}",
+                        "[1, {\"a\": 1}]",
+                        "\"str\"",
+                        "3",
+                        "null",
+                        "true",
+                    ]),
+                ),
+                0..6,
+            )
+            .prop_map(|fields| {
+                let body: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\": {v}"))
+                    .collect();
+                format!("{{{}}}", body.join(",\n"))
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5_000))]
+        /// One pass gives the dependencies the raw-then-parsed reading gave.
+        #[test]
+        fn one_pass_reads_the_sections_as_two_did(content in jsonish()) {
+            let sections = [
+                ("dependencies", false),
+                ("devDependencies", true),
+                ("peerDependencies", false),
+                ("optionalDependencies", false),
+            ];
+            prop_assert_eq!(
+                json_sections(&content, &sections, |_| true),
+                json_sections_reference(&content, &sections, |_| true)
+            );
+        }
+    }
 
     fn names(file: &str, content: &str) -> Vec<String> {
         declared(file, content)
