@@ -147,6 +147,10 @@ export interface Validation {
   valid: boolean
   summary: string
   errors: string[]
+  /** The output passes with these (a recommended file missing …). */
+  warnings: string[]
+  /** What was not checked by machine, and why. */
+  notes: string[]
 }
 
 /** The JSON report of a run (the same as `mgx run --json` and Python's `to_dict()`). */

@@ -192,6 +192,12 @@ impl ValidationResult {
         &self.notes
     }
 
+    /// The findings taken out by severity: errors, warnings, notes (each in the order
+    /// found).
+    pub fn into_parts(self) -> (Vec<Finding>, Vec<Finding>, Vec<Finding>) {
+        (self.errors, self.warnings, self.notes)
+    }
+
     /// Every finding: errors, then warnings, then notes.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.errors.iter().chain(&self.warnings).chain(&self.notes)

@@ -432,20 +432,29 @@ impl WriteCode {
                 .await?;
             let manifest = mgx_guardrails::parse(&answer.content);
             let result = ctx.validator.validate_manifest(&manifest, &answer.content);
-            let errors: Vec<String> = result.errors().iter().map(|f| f.message.clone()).collect();
             let summary = result.summary();
-            if result.is_valid() {
+            let valid = result.is_valid();
+            // The findings' messages, moved out (each list keeps its allocation).
+            let messages = |found: Vec<mgx_guardrails::Finding>| -> Vec<String> {
+                found.into_iter().map(|f| f.message).collect()
+            };
+            let (errors, warnings, notes) = result.into_parts();
+            let (errors, warnings, notes) = (messages(errors), messages(warnings), messages(notes));
+            if valid {
+                let warning_count = warnings.len();
                 ctx.record_validation(Validation {
                     attempt,
                     valid: true,
                     summary,
                     errors,
+                    warnings,
+                    notes,
                 });
                 emit!(
                     ctx.events,
                     EventType::ValidationPassed,
                     format!("Code passed validation (attempt {attempt})"),
-                    serde_json::json!({"attempt": attempt, "warnings": result.warnings().len()}),
+                    serde_json::json!({"attempt": attempt, "warnings": warning_count}),
                 );
                 return Ok(Message::with_facts(
                     kinds::CODE,
@@ -459,6 +468,8 @@ impl WriteCode {
                 valid: false,
                 summary: summary.clone(),
                 errors: errors.clone(),
+                warnings,
+                notes,
             });
             last_summary = summary;
             emit!(
@@ -513,6 +524,8 @@ async fn write_diff(
                 format!("the diff does not apply: {}", problems.join("; "))
             },
             errors: problems.clone(),
+            warnings: Vec::new(),
+            notes: Vec::new(),
         });
         if valid {
             emit!(

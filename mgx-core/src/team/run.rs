@@ -76,6 +76,13 @@ pub struct Validation {
     pub summary: String,
     /// The errors' messages.
     pub errors: Vec<String>,
+    /// The warnings' messages (a recommended file missing, a command the stack usually has
+    /// nowhere in the output …): the output passes with them.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// What was not checked by machine, and why (a constraint the reviewer checks …).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// What a run did: the outcome and everything that led to it.

@@ -175,6 +175,15 @@ async fn invalid_code_is_revised_and_review_notes_reach_the_engineer() {
     assert!(
         !report.validations[0].valid && report.validations[1].valid && report.validations[2].valid
     );
+    // Each attempt keeps what passed with a warning, not only its errors.
+    assert_eq!(
+        report.validations[1].warnings,
+        [
+            "stack `fastapi` recommends a file `.env.example`",
+            "stack `fastapi` recommends a file `tests/test_*.py`"
+        ]
+    );
+    assert!(report.validations[0].errors[0].contains("requirements.txt"));
     assert_eq!(report.revision_rounds, 1);
     assert_eq!(report.review.as_ref().unwrap().verdict, "approved");
     // The analysis is the whole object the team leader answered, prose around it left out.
