@@ -1144,7 +1144,7 @@ async fn drive(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Arc::clone(&message));
-        match message.kind.as_str() {
+        match &*message.kind {
             kinds::ANALYSIS => {
                 if let Some(multiplier) = config.complexity_budget
                     && config.budget.max_usd.is_none()
@@ -1273,7 +1273,7 @@ async fn drive(
             _ => {}
         }
         for (index, role) in team.roles.iter().enumerate() {
-            if !team.watches[index].contains(&message.kind) {
+            if !team.watches[index].iter().any(|w| *w == message.kind) {
                 continue;
             }
             let count = &mut reactions[index];

@@ -773,7 +773,7 @@ async fn a_diff_that_does_not_place_goes_back_and_the_change_set_is_approved_by_
         .stack("fastapi")
         .project(&dir)
         .approval(ApprovalPolicy::Callback(Arc::new(move |m: &Message| {
-            log.lock().unwrap().push(m.kind.clone());
+            log.lock().unwrap().push(m.kind.to_string());
             if m.kind == "change_set" {
                 assert_eq!(m.data()["hash"].as_str().unwrap().len(), 64);
                 assert!(m.data()["diff"].as_str().unwrap().contains("/health"));
