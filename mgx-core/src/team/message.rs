@@ -110,6 +110,86 @@ impl Message {
     pub(crate) fn facts(&self) -> Option<&Facts> {
         self.data.facts.as_ref().map(|(facts, _)| facts)
     }
+
+    // What the run reads of a message, typed or written as JSON by a custom role: each read
+    // here, beside the JSON form it mirrors.
+
+    /// A plan's steps (`{"steps": […]}`).
+    pub(crate) fn plan_steps(&self) -> Vec<String> {
+        match self.facts() {
+            Some(Facts::Plan { steps }) => steps.to_vec(),
+            _ => self.data()["steps"]
+                .as_array()
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The approved plan of this plan, with the approval's feedback: its steps shared when
+    /// typed; a custom plan's facts with the feedback beside them (or in place of what is
+    /// not an object).
+    pub(crate) fn approved(&self, feedback: Option<String>) -> Message {
+        let kind = super::kinds::APPROVED_PLAN;
+        match self.facts() {
+            Some(Facts::Plan { steps }) => Message::with_facts(
+                kind,
+                "run",
+                self.content.clone(),
+                Facts::ApprovedPlan {
+                    steps: std::sync::Arc::clone(steps),
+                    feedback,
+                },
+            ),
+            _ => {
+                let mut data = match self.data() {
+                    Value::Object(map) => map.clone(),
+                    _ => serde_json::Map::new(),
+                };
+                data.insert(
+                    "feedback".into(),
+                    feedback.map_or(Value::Null, Value::String),
+                );
+                Message::new(kind, "run", self.content.clone(), Value::Object(data))
+            }
+        }
+    }
+
+    /// A review's verdict (`{"findings": […], "verdict": …}`), if it reads as one: an
+    /// object only (serde would also read `["approved"]` as a verdict, and a review that is not
+    /// the shape asked for must not approve anything).
+    pub(crate) fn review_verdict(&self) -> Option<ReviewVerdict> {
+        match self.facts() {
+            Some(Facts::Review(verdict)) => Some(verdict.clone()),
+            _ => match self.data() {
+                data @ Value::Object(_) => ReviewVerdict::deserialize(data).ok(),
+                _ => None,
+            },
+        }
+    }
+
+    /// The files of code or tests as (path, content) (`{"files": [{"content", "path"}]}`);
+    /// entries without both are left out.
+    pub(crate) fn files(&self) -> Vec<(&str, &str)> {
+        if let Some(Facts::Files(files)) = self.facts() {
+            return files
+                .iter()
+                .map(|f| (f.path.as_str(), f.content.as_str()))
+                .collect();
+        }
+        self.data()["files"]
+            .as_array()
+            .map(|files| {
+                files
+                    .iter()
+                    .filter_map(|f| Some((f["path"].as_str()?, f["content"].as_str()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// The default team's message kinds, and who sends its messages: a message of one of these
@@ -362,6 +442,31 @@ mod tests {
                 serde_json::to_string_pretty(&json).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn the_run_reads_typed_facts_and_json_of_the_same_shape_alike() {
+        for facts in every_kind() {
+            let typed = Message::with_facts("k", "r", "text", facts.clone());
+            let plain = Message::new("k", "r", "text", facts.to_json());
+            assert_eq!(typed.plan_steps(), plain.plan_steps(), "{facts:?}");
+            assert_eq!(typed.review_verdict(), plain.review_verdict(), "{facts:?}");
+            assert_eq!(typed.files(), plain.files(), "{facts:?}");
+            let feedback = Some("ship it".to_string());
+            assert_eq!(
+                typed.approved(feedback.clone()).data(),
+                plain.approved(feedback).data(),
+                "{facts:?}"
+            );
+        }
+        // What a custom role may write instead: read as far as it goes.
+        let odd = Message::new("plan", "planner", "", serde_json::json!(["a"]));
+        assert!(odd.plan_steps().is_empty() && odd.files().is_empty());
+        assert_eq!(odd.review_verdict(), None);
+        assert_eq!(
+            odd.approved(None).data(),
+            &serde_json::json!({"feedback": null})
+        );
     }
 
     #[test]

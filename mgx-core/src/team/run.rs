@@ -1161,17 +1161,7 @@ async fn drive(
                 }
             }
             kinds::PLAN => {
-                report.plan = match message.facts() {
-                    Some(Facts::Plan { steps }) => steps.to_vec(),
-                    _ => message.data()["steps"]
-                        .as_array()
-                        .map(|s| {
-                            s.iter()
-                                .filter_map(|x| x.as_str().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                };
+                report.plan = message.plan_steps();
                 emit!(
                     ctx.events,
                     EventType::PlanReady,
@@ -1199,32 +1189,7 @@ async fn drive(
                             "Plan approved, execution started",
                             serde_json::json!({"feedback": feedback}),
                         );
-                        let approved = match message.facts() {
-                            Some(Facts::Plan { steps }) => Message::with_facts(
-                                kinds::APPROVED_PLAN,
-                                "run",
-                                message.content.clone(),
-                                Facts::ApprovedPlan {
-                                    steps: Arc::clone(steps),
-                                    feedback,
-                                },
-                            ),
-                            // A custom plan's facts, with the feedback beside them (or in
-                            // place of what is not an object).
-                            _ => {
-                                let mut data = match message.data() {
-                                    serde_json::Value::Object(map) => map.clone(),
-                                    _ => serde_json::Map::new(),
-                                };
-                                data.insert("feedback".into(), serde_json::json!(feedback));
-                                Message::new(
-                                    kinds::APPROVED_PLAN,
-                                    "run",
-                                    message.content.clone(),
-                                    serde_json::Value::Object(data),
-                                )
-                            }
-                        };
+                        let approved = message.approved(feedback);
                         queue.push_back(Arc::new(approved));
                     }
                     Approval::Reject { reason } => {
@@ -1243,10 +1208,7 @@ async fn drive(
                 continue;
             }
             kinds::REVIEW => {
-                report.review = match message.facts() {
-                    Some(Facts::Review(verdict)) => Some(verdict.clone()),
-                    _ => ReviewVerdict::deserialize(message.data()).ok(),
-                };
+                report.review = message.review_verdict();
                 let approved = report.review.as_ref().is_some_and(ReviewVerdict::approved);
                 // The review before, held rather than its text copied.
                 let repeated = last_review
@@ -1464,7 +1426,10 @@ async fn patch_project(
         }
     };
     let tests_message = ctx.latest(kinds::TESTS);
-    let tests = tests_message.as_deref().map(files_of).unwrap_or_default();
+    let tests = tests_message
+        .as_deref()
+        .map(Message::files)
+        .unwrap_or_default();
     changes
         .operations
         .extend(mgx_patch::ChangeSet::from_files(tests.iter().copied()).operations);
@@ -1587,24 +1552,6 @@ fn apply_changes(
 }
 
 /// The files of a manifest message (`data.files`: `[{path, content}]`), borrowed from it.
-fn files_of(message: &Message) -> Vec<(&str, &str)> {
-    if let Some(Facts::Files(files)) = message.facts() {
-        return files
-            .iter()
-            .map(|f| (f.path.as_str(), f.content.as_str()))
-            .collect();
-    }
-    message.data()["files"]
-        .as_array()
-        .map(|files| {
-            files
-                .iter()
-                .filter_map(|f| Some((f["path"].as_str()?, f["content"].as_str()?)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Where the pre-commit configuration goes.
 const PRE_COMMIT: &str = ".pre-commit-config.yaml";
 
@@ -1626,8 +1573,11 @@ fn write_result(
         });
     };
     let tests_message = ctx.latest(kinds::TESTS);
-    let tests = tests_message.as_deref().map(files_of).unwrap_or_default();
-    let mut files: Vec<(&str, &str)> = files_of(&code);
+    let tests = tests_message
+        .as_deref()
+        .map(Message::files)
+        .unwrap_or_default();
+    let mut files: Vec<(&str, &str)> = code.files();
     for &(path, content) in &tests {
         match files.iter_mut().find(|(p, _)| *p == path) {
             Some(existing) => existing.1 = content,
