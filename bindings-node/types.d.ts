@@ -104,6 +104,8 @@ export interface TeamOptions {
   approvalTimeout?: number
   humanReviewer?: (review: HumanReview) => boolean | ReviewVerdict | Promise<boolean | ReviewVerdict>
   maxTokens?: number
+  /** Seconds one model call may take before the run ends with a timeout (default 600). */
+  callTimeout?: number
   dryRun?: boolean
   fsync?: boolean
   runDir?: string

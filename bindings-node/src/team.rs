@@ -172,6 +172,12 @@ impl Team {
             if let Some(n) = get::<u32>(&o, "maxTokens")? {
                 b = b.max_tokens(n);
             }
+            if let Some(t) = get::<f64>(&o, "callTimeout")? {
+                b = b.call_timeout(
+                    Duration::try_from_secs_f64(t)
+                        .map_err(|_| invalid("callTimeout must be a number of seconds > 0"))?,
+                );
+            }
             if let Some(v) = get::<bool>(&o, "dryRun")? {
                 b = b.dry_run(v);
             }

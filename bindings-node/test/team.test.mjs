@@ -284,6 +284,15 @@ test('cancel() and an AbortSignal stop a run, and nothing is written', async () 
   assert.deepEqual(readdirSync(out), []);
 });
 
+test('a call past callTimeout ends the run with a timeout', async () => {
+  const out = temp('call-timeout');
+  const team = new mgx.Team({ provider: asyncModel(2000), stack: 'fastapi', outputDir: out, callTimeout: 0.1 });
+  await assert.rejects(team.run(TASK), (e) => e.code === 'timeout' && e.report.status === 'failed');
+  assert.deepEqual(readdirSync(out), []);
+  assert.throws(() => new mgx.Team({ callTimeout: 0 }), { code: 'config' });
+  assert.throws(() => new mgx.Team({ callTimeout: -1 }), { code: 'invalid_argument' });
+});
+
 test('the budget stops a run before it is passed', async () => {
   const team = new mgx.Team({ provider: syncModel(), stack: 'fastapi', budgetTokens: 40, dryRun: true });
   await assert.rejects(team.run(TASK), (e) => {

@@ -44,7 +44,7 @@ pub(crate) struct PyTeam {
 #[pymethods]
 impl PyTeam {
     #[new]
-    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None, format = false, format_timeout = 60.0, pre_commit_config = false, git = None))]
+    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, call_timeout = 600.0, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None, format = false, format_timeout = 60.0, pre_commit_config = false, git = None))]
     #[allow(clippy::too_many_arguments)] // the keyword arguments of one Python constructor
     fn new(
         provider: Option<&Bound<'_, PyAny>>,
@@ -67,6 +67,7 @@ impl PyTeam {
         approval_timeout: f64,
         human_reviewer: Option<&Bound<'_, PyAny>>,
         max_tokens: Option<u32>,
+        call_timeout: f64,
         dry_run: bool,
         fsync: bool,
         run_dir: Option<PathBuf>,
@@ -133,6 +134,10 @@ impl PyTeam {
         if let Some(n) = max_tokens {
             b = b.max_tokens(n);
         }
+        b =
+            b.call_timeout(Duration::try_from_secs_f64(call_timeout).map_err(|_| {
+                PyValueError::new_err("call_timeout must be a number of seconds > 0")
+            })?);
         if let Some(d) = run_dir {
             b = b.run_dir(d);
         }

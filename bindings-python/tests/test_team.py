@@ -347,6 +347,17 @@ async def test_cancelling_a_run_stops_it_and_writes_nothing(tmp_path):
         report.raise_for_status()
 
 
+async def test_a_call_past_call_timeout_ends_the_run_with_a_timeout(tmp_path):
+    team = mgx.Team(provider=AsyncModel(delay=2.0), stack="fastapi", output_dir=tmp_path, call_timeout=0.1)
+    report = await team.run(TASK)
+    assert (report.status, report.error_code) == ("failed", "timeout")
+    assert not any(tmp_path.iterdir())
+    with pytest.raises(mgx.ConfigError):
+        mgx.Team(call_timeout=0)
+    with pytest.raises(ValueError):
+        mgx.Team(call_timeout=-1)
+
+
 async def test_cancelling_the_awaiting_task_cancels_the_run(tmp_path):
     seen = []
     team = mgx.Team(provider=AsyncModel(delay=0.2), stack="fastapi", output_dir=tmp_path, on_event=seen.append)

@@ -563,6 +563,7 @@ class Team:
         approval_timeout: float = 300.0,
         human_reviewer: Optional[Callable[[ReviewDict], Union[bool, VerdictDict]]] = None,
         max_tokens: Optional[int] = None,
+        call_timeout: float = 600.0,
         dry_run: bool = False,
         fsync: bool = True,
         run_dir: Optional[Union[str, "PathLike[str]"]] = None,

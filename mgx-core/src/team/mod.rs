@@ -346,6 +346,14 @@ impl TeamBuilder {
         self
     }
 
+    /// How long one model call may take, retries included, before the run ends with
+    /// [`Error::Timeout`] (default 600 s): a backstop for providers without deadlines of
+    /// their own. Must not be zero.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
     /// Set the dollar budget from the task's complexity once the team leader has judged it
     /// ([`complexity_budget_usd`] × `multiplier`), unless [`TeamBuilder::budget`] set a dollar
     /// limit. Needs prices for the models (an unpriced model under a dollar limit is an
@@ -458,6 +466,9 @@ impl TeamBuilder {
         }
         if self.max_tokens == 0 {
             return Err(Error::config("max_tokens must be at least 1"));
+        }
+        if self.call_timeout.is_zero() {
+            return Err(Error::config("call_timeout must be longer than zero"));
         }
         if let Some(usd) = self.budget.max_usd
             && !(usd.is_finite() && usd > 0.0)

@@ -349,6 +349,10 @@ impl RunContext {
     /// One call: budget, provider (with the call's deadline and the run's cancellation),
     /// metrics, events.
     async fn send(&self, role: &str, action: &str, request: &ChatRequest) -> Result<ChatResponse> {
+        // A cancelled run asks nothing more (the race below could start the call first).
+        if self.control.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
         let Model { provider, id } = self.models.of(role);
         let reservation = self
             .budget

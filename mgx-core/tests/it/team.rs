@@ -1167,6 +1167,95 @@ async fn cancelling_in_any_phase_ends_cancelled_and_writes_nothing() {
     }
 }
 
+/// Answers like the offline provider, after `delay`; on `hang`, never.
+struct Slow {
+    delay: Duration,
+    hang: Option<&'static str>,
+}
+
+#[async_trait]
+impl mgx_core::llm::LlmProvider for Slow {
+    fn id(&self) -> mgx_core::llm::ProviderId {
+        mgx_core::llm::ProviderId::new("offline", "scaffold")
+    }
+    async fn complete(&self, r: &ChatRequest) -> mgx_core::Result<ChatResponse> {
+        if self.hang.is_some_and(|a| action(r) == a) {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(self.delay).await;
+        mgx_core::llm::LlmProvider::complete(&mgx_core::providers::Offline, r).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_past_its_deadline_ends_the_run_in_any_phase_and_writes_nothing() {
+    for phase in [
+        "analyze_task",
+        "draft_plan",
+        "write_code",
+        "write_test",
+        "review_code",
+    ] {
+        let dir = out_dir(&format!("deadline-{phase}"));
+        let team = Team::builder()
+            .provider(Arc::new(Slow {
+                delay: Duration::from_secs(1),
+                hang: Some(phase),
+            }))
+            .stack("fastapi")
+            .output_dir(&dir)
+            .call_timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        let report = team.run("Create a FastAPI /health endpoint").await;
+        assert_eq!(report.status, RunStatus::Failed, "{phase}");
+        assert_eq!(report.error_code.as_deref(), Some("timeout"), "{phase}");
+        assert!(
+            matches!(
+                report.failure,
+                Some(mgx_core::Error::Timeout {
+                    stage: mgx_core::TimeoutStage::Deadline,
+                    ..
+                })
+            ),
+            "{phase}: {:?}",
+            report.failure
+        );
+        // The calls before took a second each; the hanging one its 30 s, not more.
+        let took = started.elapsed().as_secs();
+        assert!((30..=35).contains(&took), "{phase}: {took} s");
+        assert!(!dir.exists(), "{phase}: nothing written");
+    }
+    assert!(
+        Team::builder()
+            .call_timeout(Duration::ZERO)
+            .build()
+            .is_err()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn calls_each_within_the_deadline_pass_however_long_the_run() {
+    // Five calls of 20 s each under a 30 s deadline: the run takes 100 s, no call 30.
+    let team = Team::builder()
+        .provider(Arc::new(Slow {
+            delay: Duration::from_secs(20),
+            hang: None,
+        }))
+        .stack("fastapi")
+        .dry_run(true)
+        .output_dir(out_dir("deadline-long-run"))
+        .call_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(report.llm_calls, 5);
+    assert_eq!(started.elapsed().as_secs(), 100);
+}
+
 #[tokio::test]
 async fn a_dry_run_into_an_existing_directory_writes_nothing_and_completes() {
     // Regression: a dry run against an existing output directory used to end as a failure,
