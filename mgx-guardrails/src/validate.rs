@@ -352,6 +352,17 @@ impl<'s> Validator<'s> {
         self.stack.is_some() && self.constraints.contains(&Constraint::NoExtraLibraries)
     }
 
+    /// Whether a constraint reads the dependencies the files declare ("no extra libraries"
+    /// with a stack, a maximum number of dependencies). Nothing else does: without these the
+    /// dependency files are not parsed (a `package.json` read was a sixth of a validation).
+    fn reads_declared_dependencies(&self) -> bool {
+        self.checks_extra_libraries()
+            || self
+                .constraints
+                .iter()
+                .any(|c| matches!(c, Constraint::MaxDependencies { .. }))
+    }
+
     /// Validate generated output.
     pub fn validate(&self, output: &str) -> ValidationResult {
         self.validate_manifest(&parse(output), output)
@@ -407,7 +418,8 @@ type PathRuleCheck<'r> = (
 struct Facts<'m> {
     /// Normalised paths of the files whose paths pass the policy (borrowed when already so).
     paths: Vec<Cow<'m, str>>,
-    /// Dependency files: (file, declared dependencies).
+    /// Dependency files: (file, declared dependencies); read only when a constraint needs
+    /// them ([`Validator::reads_declared_dependencies`]).
     dependency_files: Vec<(&'m ManifestFile, Vec<deps::Dependency>)>,
 }
 
@@ -907,7 +919,11 @@ impl FileCheck<'_, '_> {
         if let Some(language) = SourceLanguage::of_path(&normal) {
             self.code_file(file, language);
         }
-        let declared = deps::declared(name, &file.content);
+        let declared = if self.v.reads_declared_dependencies() {
+            deps::declared(name, &file.content)
+        } else {
+            None
+        };
         FileOutcome {
             findings: self.findings,
             normal: Some(normal),
