@@ -100,7 +100,8 @@ pub struct BudgetTracker {
 /// the server reported.
 #[derive(Debug)]
 pub struct Reservation {
-    tracker: BudgetTracker,
+    /// The tracker's state (not the tracker: its price table stays where it is).
+    state: Arc<Mutex<State>>,
     /// The model's price, looked up when the call was reserved.
     price: Option<Price>,
     tokens: u64,
@@ -111,8 +112,14 @@ pub struct Reservation {
 impl BudgetTracker {
     /// A tracker for `budget`, pricing calls with `prices`.
     pub fn new(budget: Budget, prices: PriceTable) -> Self {
+        Self::with_shared_prices(budget, Arc::new(prices))
+    }
+
+    /// A tracker for `budget` pricing calls with a table shared with other trackers (a team
+    /// gives each of its runs a tracker of its own and one table).
+    pub fn with_shared_prices(budget: Budget, prices: Arc<PriceTable>) -> Self {
         BudgetTracker {
-            prices: Arc::new(prices),
+            prices,
             state: Arc::new(Mutex::new(State {
                 budget,
                 ..State::default()
@@ -132,9 +139,7 @@ impl BudgetTracker {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.state)
     }
 
     /// Hold the worst case of `request` to `model` until the returned reservation is settled
@@ -190,7 +195,7 @@ impl BudgetTracker {
         state.held_tokens += tokens;
         state.held_usd += usd;
         Ok(Reservation {
-            tracker: self.clone(),
+            state: Arc::clone(&self.state),
             price,
             tokens,
             usd,
@@ -207,6 +212,12 @@ impl BudgetTracker {
     pub fn spend(&self) -> Spend {
         self.lock().spend
     }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Why [`BudgetTracker::reserve`] refused a call.
@@ -230,7 +241,7 @@ impl Reservation {
     /// stays held, and the call counts as one without usage).
     pub fn settle(mut self, usage: Option<Usage>) {
         self.settled = true;
-        let mut state = self.tracker.lock();
+        let mut state = lock(&self.state);
         state.held_tokens = state.held_tokens.saturating_sub(self.tokens);
         state.held_usd = (state.held_usd - self.usd).max(0.0);
         state.spend.calls += 1;
@@ -255,7 +266,7 @@ impl Reservation {
 impl Drop for Reservation {
     fn drop(&mut self) {
         if !self.settled {
-            let mut state = self.tracker.lock();
+            let mut state = lock(&self.state);
             state.held_tokens = state.held_tokens.saturating_sub(self.tokens);
             state.held_usd = (state.held_usd - self.usd).max(0.0);
         }

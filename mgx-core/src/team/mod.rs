@@ -166,7 +166,8 @@ pub struct TeamBuilder {
     max_revision_rounds: usize,
     max_validation_retries: usize,
     budget: Budget,
-    prices: PriceTable,
+    /// Shared by the team's runs (each run's budget tracker prices calls with it).
+    prices: Arc<PriceTable>,
     approval: ApprovalPolicy,
     roles: Option<Vec<Arc<dyn Role>>>,
     extra_roles: Vec<Arc<dyn Role>>,
@@ -227,7 +228,7 @@ impl Default for TeamBuilder {
             max_revision_rounds: 2,
             max_validation_retries: 2,
             budget: Budget::default(),
-            prices: PriceTable::default(),
+            prices: Arc::new(PriceTable::default()),
             approval: ApprovalPolicy::Auto,
             roles: None,
             extra_roles: Vec::new(),
@@ -318,7 +319,7 @@ impl TeamBuilder {
     /// The run's budget (default: none), priced with `prices`.
     pub fn budget(mut self, budget: Budget, prices: PriceTable) -> Self {
         self.budget = budget;
-        self.prices = prices;
+        self.prices = Arc::new(prices);
         self
     }
 
@@ -360,7 +361,7 @@ impl TeamBuilder {
     /// error, never a silent pass); the analysis itself runs before the limit is known.
     pub fn budget_by_complexity(mut self, multiplier: f64, prices: PriceTable) -> Self {
         self.complexity_budget = Some(multiplier);
-        self.prices = prices;
+        self.prices = Arc::new(prices);
         self
     }
 
@@ -748,7 +749,7 @@ impl Team {
             .output_dir
             .as_deref()
             .unwrap_or(&self.inner.config.output_dir);
-        let control = run::Control::new();
+        let control = run::Control::without_handle();
         if options.cancelled {
             control.cancel();
         }

@@ -53,7 +53,9 @@ impl ActionRole {
         ctx: &RunContext,
         message: &Message,
     ) -> Result<Vec<Message>> {
-        let mut out: Vec<Message> = Vec::with_capacity(self.actions.len());
+        // Allocated at the first answer, not before the first call: a buffer held across a
+        // call is memory gone cold (and freed on another thread) by the time it is used.
+        let mut out: Vec<Message> = Vec::new();
         for action in &self.actions {
             // Each action reacts to what the one before it produced.
             let trigger = out.last().unwrap_or(message);

@@ -522,7 +522,10 @@ impl Model {
 /// What passes between a run and its [`RunHandle`]: one watch channel (one allocation per
 /// run, where a channel for each of these took four), and the cancellation beside it.
 pub(super) struct Control {
-    state: tokio::sync::watch::Sender<Gate>,
+    /// What the handle reads (the plan, the change set) and writes (decisions). `None` for a
+    /// run without a handle ([`super::Team::run`], a resumed run): nobody can see what it
+    /// publishes or decide for it, so no channel is made, and nothing is sent on one.
+    state: Option<tokio::sync::watch::Sender<Gate>>,
     /// Set once, when the run is cancelled. Every model call waits on cancellation and every
     /// message checks it: a flag and a [`tokio::sync::Notify`] in this allocation cost a
     /// call one registration, where a watch receiver per call (subscribe, read lock, one of
@@ -543,9 +546,19 @@ struct Gate {
 }
 
 impl Control {
+    /// The control of a run with a [`RunHandle`].
     pub(super) fn new() -> Arc<Control> {
+        Self::make(Some(tokio::sync::watch::channel(Gate::default()).0))
+    }
+
+    /// The control of a run without a handle: cancellation only.
+    pub(super) fn without_handle() -> Arc<Control> {
+        Self::make(None)
+    }
+
+    fn make(state: Option<tokio::sync::watch::Sender<Gate>>) -> Arc<Control> {
         Arc::new(Control {
-            state: tokio::sync::watch::channel(Gate::default()).0,
+            state,
             cancelled: std::sync::atomic::AtomicBool::new(false),
             cancel_notify: tokio::sync::Notify::new(),
         })
@@ -576,29 +589,37 @@ impl Control {
 
     /// Publish the plan to the run's handle.
     fn publish_plan(&self, plan: Arc<Message>) {
-        self.state.send_modify(|gate| gate.plan = Some(plan));
+        if let Some(state) = &self.state {
+            state.send_modify(|gate| gate.plan = Some(plan));
+        }
     }
 
     /// Publish the change set waiting for approval.
     fn publish_change_set(&self, change_set: Arc<Message>) {
-        self.state
-            .send_modify(|gate| gate.change_set = Some(change_set));
+        if let Some(state) = &self.state {
+            state.send_modify(|gate| gate.change_set = Some(change_set));
+        }
     }
 
     fn decide(&self, approval: Approval) {
-        self.state
-            .send_modify(|gate| gate.decision = Some(approval));
+        if let Some(state) = &self.state {
+            state.send_modify(|gate| gate.decision = Some(approval));
+        }
     }
 
     /// The next decision: waits for one and takes it, so the next gate waits for its own;
     /// `None` only if the wait ended without one (the channel closed), which the gate
-    /// treats as no approval.
+    /// treats as no approval. Without a handle nobody decides: it waits until the gate's
+    /// timeout (or the run's cancellation) ends the wait.
     async fn decision(&self) -> Option<Approval> {
-        let mut rx = self.state.subscribe();
+        let Some(state) = &self.state else {
+            return std::future::pending().await;
+        };
+        let mut rx = state.subscribe();
         rx.wait_for(|gate| gate.decision.is_some()).await.ok()?;
         drop(rx);
         let mut taken = None;
-        self.state.send_if_modified(|gate| {
+        state.send_if_modified(|gate| {
             taken = gate.decision.take();
             false
         });
@@ -636,7 +657,7 @@ impl RunHandle {
 
     /// What the run publishes (`field` of its state), or `None` once it has ended without it.
     async fn published(&self, field: fn(&Gate) -> &Option<Arc<Message>>) -> Option<Message> {
-        let mut rx = self.control.state.subscribe();
+        let mut rx = self.control.state.as_ref()?.subscribe();
         let mut done = self.done.clone();
         loop {
             if let Some(m) = field(&rx.borrow_and_update()) {
@@ -756,7 +777,7 @@ pub(super) async fn resume(
         team,
         &journal.task,
         &journal.output_dir,
-        Control::new(),
+        Control::without_handle(),
         Some(run_dir.to_path_buf()),
         run_sinks,
     )
@@ -947,7 +968,7 @@ pub(super) async fn run(
             llm_ms: Vec::with_capacity(8),
             ..Metrics::default()
         }),
-        budget: BudgetTracker::new(config.budget, config.prices.clone()),
+        budget: BudgetTracker::with_shared_prices(config.budget, Arc::clone(&config.prices)),
         models,
         max_tokens: config.max_tokens,
         call_timeout: config.call_timeout,

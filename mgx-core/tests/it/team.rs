@@ -629,6 +629,14 @@ async fn a_plan_is_approved_or_rejected_through_the_handle_or_times_out() {
         (report.status, report.error_code.as_deref()),
         (RunStatus::Failed, Some("approval_timeout"))
     );
+    // Without a handle nobody can decide: the gate waits out its timeout all the same.
+    let started = std::time::Instant::now();
+    let report = manual(0.2).run("Create a FastAPI /health endpoint").await;
+    assert_eq!(
+        (report.status, report.error_code.as_deref()),
+        (RunStatus::Failed, Some("approval_timeout"))
+    );
+    assert!(started.elapsed() >= Duration::from_millis(200));
 }
 
 #[tokio::test]
