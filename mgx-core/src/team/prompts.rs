@@ -128,6 +128,9 @@ pub(super) struct SystemPrompts {
     prompts: Vec<(&'static str, String)>,
     /// The stack's facts as brief fields.
     pub(super) stack_facts: String,
+    /// The length of the longest prompt: a run's buffer for its calls' system text is made
+    /// this large once (a buffer grown call by call was copied each time it grew).
+    pub(super) longest: usize,
 }
 
 impl SystemPrompts {
@@ -148,19 +151,21 @@ pub(super) fn system_prompts(
     templates: &HashMap<String, String>,
 ) -> SystemPrompts {
     let values = values(stack);
+    let prompts: Vec<(&'static str, String)> = ACTIONS
+        .iter()
+        .map(|&action| {
+            let template = templates
+                .get(action)
+                .map(String::as_str)
+                .or_else(|| default_prompt(action))
+                .unwrap_or_default();
+            (action, render(template, &values))
+        })
+        .collect();
     SystemPrompts {
         stack_facts: super::roles::stack_facts(stack),
-        prompts: ACTIONS
-            .iter()
-            .map(|&action| {
-                let template = templates
-                    .get(action)
-                    .map(String::as_str)
-                    .or_else(|| default_prompt(action))
-                    .unwrap_or_default();
-                (action, render(template, &values))
-            })
-            .collect(),
+        longest: prompts.iter().map(|(_, p)| p.len()).max().unwrap_or(0),
+        prompts,
     }
 }
 

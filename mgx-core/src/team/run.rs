@@ -326,7 +326,11 @@ impl RunContext {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
-            .unwrap_or_else(|| (Vec::with_capacity(2), String::new()));
+            .unwrap_or_else(|| {
+                // Room for the action tag and the team's longest system prompt.
+                let room = ACTION_TAG.len() + 32 + self.system_prompts.longest;
+                (Vec::with_capacity(2), String::with_capacity(room))
+            });
         system_message(&mut system_text, action, system);
         messages.push(ChatMessage::system(system_text));
         messages.push(ChatMessage::user(std::mem::take(user)));
