@@ -731,6 +731,13 @@ impl std::fmt::Debug for RunOptions {
     }
 }
 
+/// `make()` boxed, the box made first: the value can then be built in place rather than on
+/// the stack and copied (a run's future is kilobytes, of which a fresh run has set a few
+/// dozen bytes; a copy writes all of them).
+fn in_place_box<F: std::future::Future>(make: impl FnOnce() -> F) -> std::pin::Pin<Box<F>> {
+    Box::into_pin(Box::write(Box::new_uninit(), make()))
+}
+
 impl Team {
     /// A builder.
     pub fn builder() -> TeamBuilder {
@@ -755,15 +762,8 @@ impl Team {
         }
         // On the heap: the run's future is large (3 KB), and a caller's task that held it in
         // place would copy all of it when spawned and again when its output is read.
-        Box::pin(run::run(
-            self.inner.clone(),
-            task,
-            out,
-            control,
-            None,
-            &options.sinks,
-        ))
-        .await
+        in_place_box(|| run::run(self.inner.clone(), task, out, control, None, &options.sinks))
+            .await
     }
 
     /// Continue a run journaled under [`TeamBuilder::run_dir`] (its directory, e.g. after a
@@ -822,7 +822,7 @@ impl Team {
         let c = control.clone();
         let sinks = options.sinks;
         let run: futures::future::BoxFuture<'static, RunReport> =
-            Box::pin(async move { run::run(inner, &task, &out, c, None, &sinks).await });
+            in_place_box(|| async move { run::run(inner, &task, &out, c, None, &sinks).await });
         let run = match &options.wrap {
             Some(wrap) => wrap(run),
             None => run,
