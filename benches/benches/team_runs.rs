@@ -124,16 +124,19 @@ mod trace {
             at.sort();
             let pct = |p: usize| at[(at.len() - 1) * p / 100];
             let last = pct(100);
+            // In milliseconds throughout (`Debug` of a `Duration` drops to whole tenths of a
+            // second past one second).
+            let ms = |d: Duration| format!("{:.1}ms", d.as_secs_f64() * 1e3);
             eprintln!(
-                "  {name:<20} first {:>7.1?}  median {:>7.1?}  p99 {:>7.1?}  last {:>7.1?}{}",
-                pct(0),
-                pct(50),
-                pct(99),
-                last,
+                "  {name:<20} first {:>9}  median {:>9}  p99 {:>9}  last {:>9}{}",
+                ms(pct(0)),
+                ms(pct(50)),
+                ms(pct(99)),
+                ms(last),
                 before
                     .map(|b: Duration| format!(
-                        "  (last: +{:.1?} after the step before)",
-                        last.saturating_sub(b)
+                        "  (last: +{} after the step before)",
+                        ms(last.saturating_sub(b))
                     ))
                     .unwrap_or_default()
             );
