@@ -1,6 +1,7 @@
 //! A run's profile: where its time went (phases, model latency) and the memory the process
 //! held. On the report as [`RunProfile`]; `mgx run --profile FILE` writes it as JSON.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ pub struct RunProfile {
     pub total_ms: u64,
     /// Wall time per phase, in milliseconds (`analysis`, `approval`, `code`, `tests`,
     /// `review`, `apply`, `format`, `git`).
-    pub phase_ms: HashMap<String, u64>,
+    pub phase_ms: HashMap<Cow<'static, str>, u64>,
     /// Model calls (cache hits included).
     pub llm_calls: u64,
     /// Time spent waiting for models, all calls together, in milliseconds.
@@ -38,7 +39,7 @@ impl RunProfile {
     /// A profile from the run's wall time, phases and model call latencies.
     pub(super) fn new(
         total: Duration,
-        phase_ms: HashMap<String, u64>,
+        phase_ms: HashMap<Cow<'static, str>, u64>,
         llm_ms: &[u64],
         rss_start_bytes: Option<u64>,
     ) -> Self {
@@ -143,7 +144,7 @@ mod tests {
     fn latencies_are_summed_and_ranked_and_memory_is_read_where_the_system_says() {
         let p = RunProfile::new(
             Duration::from_millis(900),
-            HashMap::from([("code".to_string(), 300)]),
+            HashMap::from([(Cow::Borrowed("code"), 300)]),
             &[50, 10, 200, 30, 40],
             Some(1),
         );

@@ -1,6 +1,7 @@
 //! One run of a team: the message loop, approval, revision rounds, writing the result, and
 //! the report.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -134,8 +135,9 @@ pub struct RunReport {
     /// Dollars, when every call's usage and price are known.
     pub cost_usd: Option<f64>,
     /// Wall time per phase, in milliseconds (`analysis`, `approval`, `code`, `tests`,
-    /// `review`, `apply`).
-    pub phase_ms: HashMap<String, u64>,
+    /// `review`, `apply`). The names are borrowed, as [`Message::kind`] is: a run made a
+    /// string for each, twice (here and in the profile).
+    pub phase_ms: HashMap<Cow<'static, str>, u64>,
     /// Where the result was written.
     pub output_dir: Option<String>,
     /// The run's journal (with [`super::TeamBuilder::run_dir`]), for [`super::Team::resume`].
@@ -1093,7 +1095,7 @@ fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start:
     report.phase_ms = m
         .phase_ms
         .iter()
-        .map(|&(phase, ms)| (phase.to_string(), ms))
+        .map(|&(phase, ms)| (Cow::Borrowed(phase), ms))
         .collect();
     report.profile = Some(super::profile::RunProfile::new(
         started.elapsed(),
