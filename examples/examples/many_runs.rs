@@ -5,9 +5,9 @@
 //! allocates. On a multi-thread runtime a run moves between workers from one model call to
 //! the next (a timer or a socket wakes it wherever the driver is turned, idle workers steal),
 //! and the allocator pays for every block freed on another thread than the one that allocated
-//! it: with 10,000 runs waiting on a 50 ms model on two cores, thread-per-core took the batch
-//! from 2.0× to 1.45× the latency-bound ideal with glibc's malloc (`benches/README.md`,
-//! "Team runs").
+//! it: with 10,000 runs waiting on a 50 ms model on two cores, thread-per-core takes the batch
+//! from 1.45–1.52× to 1.23–1.24× the latency-bound ideal with glibc's malloc
+//! (`benches/README.md`, "Team runs").
 //!
 //! Each thread builds its own team, and so its own provider: a provider that keeps
 //! connections (the OpenAI-compatible one does) keeps them on the runtime that opened them,
