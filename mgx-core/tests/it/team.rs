@@ -1119,33 +1119,45 @@ async fn a_huge_task_runs_or_fails_typed() {
     );
 }
 
+/// The default team's actions, one per phase, in order.
+const ACTIONS: [&str; 5] = [
+    "analyze_task",
+    "draft_plan",
+    "write_code",
+    "write_test",
+    "review_code",
+];
+
+/// Answers like the offline provider, after `delay`; on `hang`, never.
+struct Slow {
+    delay: Duration,
+    hang: Option<&'static str>,
+}
+
+#[async_trait]
+impl mgx_core::llm::LlmProvider for Slow {
+    fn id(&self) -> mgx_core::llm::ProviderId {
+        mgx_core::llm::ProviderId::new("offline", "scaffold")
+    }
+    async fn complete(&self, r: &ChatRequest) -> mgx_core::Result<ChatResponse> {
+        if self.hang.is_some_and(|a| action(r) == a) {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(self.delay).await;
+        mgx_core::llm::LlmProvider::complete(&mgx_core::providers::Offline, r).await
+    }
+}
+
 #[tokio::test]
 async fn cancelling_in_any_phase_ends_cancelled_and_writes_nothing() {
-    /// Answers like the offline provider, but hangs on one action.
-    struct HangOn(&'static str);
-    #[async_trait]
-    impl mgx_core::llm::LlmProvider for HangOn {
-        fn id(&self) -> mgx_core::llm::ProviderId {
-            mgx_core::llm::ProviderId::new("offline", "scaffold")
-        }
-        async fn complete(&self, r: &ChatRequest) -> mgx_core::Result<ChatResponse> {
-            if action(r) == self.0 {
-                tokio::time::sleep(Duration::from_secs(60)).await;
-            }
-            mgx_core::llm::LlmProvider::complete(&mgx_core::providers::Offline, r).await
-        }
-    }
-    for phase in [
-        "analyze_task",
-        "draft_plan",
-        "write_code",
-        "write_test",
-        "review_code",
-    ] {
+    for phase in ACTIONS {
         let dir = out_dir(&format!("cancel-{phase}"));
         let (sink, stream) = ChannelSink::new(256);
         let team = Team::builder()
-            .provider(Arc::new(HangOn(phase)))
+            .provider(Arc::new(Slow {
+                delay: Duration::ZERO,
+                hang: Some(phase),
+            }))
             .stack("fastapi")
             .output_dir(&dir)
             .sink(Arc::new(sink))
@@ -1175,35 +1187,9 @@ async fn cancelling_in_any_phase_ends_cancelled_and_writes_nothing() {
     }
 }
 
-/// Answers like the offline provider, after `delay`; on `hang`, never.
-struct Slow {
-    delay: Duration,
-    hang: Option<&'static str>,
-}
-
-#[async_trait]
-impl mgx_core::llm::LlmProvider for Slow {
-    fn id(&self) -> mgx_core::llm::ProviderId {
-        mgx_core::llm::ProviderId::new("offline", "scaffold")
-    }
-    async fn complete(&self, r: &ChatRequest) -> mgx_core::Result<ChatResponse> {
-        if self.hang.is_some_and(|a| action(r) == a) {
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(self.delay).await;
-        mgx_core::llm::LlmProvider::complete(&mgx_core::providers::Offline, r).await
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_call_past_its_deadline_ends_the_run_in_any_phase_and_writes_nothing() {
-    for phase in [
-        "analyze_task",
-        "draft_plan",
-        "write_code",
-        "write_test",
-        "review_code",
-    ] {
+    for phase in ACTIONS {
         let dir = out_dir(&format!("deadline-{phase}"));
         let team = Team::builder()
             .provider(Arc::new(Slow {
