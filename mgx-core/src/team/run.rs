@@ -525,8 +525,9 @@ impl Model {
     }
 }
 
-/// What passes between a run and its [`RunHandle`]: one watch channel (one allocation per
-/// run, where a channel for each of these took four), and the cancellation beside it.
+/// What passes between a run and its [`RunHandle`]: one watch channel when the run has a
+/// handle (one allocation, where a channel for each of these took four), and the
+/// cancellation beside it.
 pub(super) struct Control {
     /// What the handle reads (the plan, the change set) and writes (decisions). `None` for a
     /// run without a handle ([`super::Team::run`], a resumed run): nobody can see what it
