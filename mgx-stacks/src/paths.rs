@@ -136,7 +136,7 @@ pub fn check(path: &str) -> Result<String, PathViolation> {
 pub fn check_borrowed(path: &str) -> Result<Cow<'_, str>, PathViolation> {
     // One walk either way: the policy alone for a path already normal, the policy building
     // the normal form for any other.
-    let trimmed = path.trim_matches(|c: char| c == ' ' || c == '\t');
+    let trimmed = trim_blanks(path);
     if trimmed.len() == path.len() && in_normal_form(path) {
         verify(path)?;
         Ok(Cow::Borrowed(path))
@@ -161,7 +161,7 @@ pub fn verify(path: &str) -> Result<(), PathViolation> {
 /// not characters: every byte the policy looks at is ASCII, and a validator sees several
 /// paths a generated file (this was ≈ 850 instructions a path read as characters).
 fn walk(path: &str, mut normal: Option<&mut String>) -> Result<(), PathViolation> {
-    let trimmed = path.trim_matches(|c: char| c == ' ' || c == '\t');
+    let trimmed = trim_blanks(path);
     if trimmed.is_empty() {
         return Err(PathViolation::Empty);
     }
@@ -279,13 +279,33 @@ pub fn normal_form(path: &str) -> Cow<'_, str> {
 
 /// Whether `path`, already trimmed, is its own normal form: `/` separators only, and no
 /// empty or `.` components.
+/// `path` without leading and trailing spaces and tabs. By bytes: both are ASCII, and no byte
+/// of a multi-byte character is either, so the ends fall on character boundaries.
+fn trim_blanks(path: &str) -> &str {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let bytes = path.as_bytes();
+    let Some(start) = bytes.iter().position(|b| !blank(b)) else {
+        return "";
+    };
+    let end = bytes
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |i| i + 1);
+    &path[start..end]
+}
+
 fn in_normal_form(path: &str) -> bool {
     !path.contains('\\') && path.split('/').all(|c| !c.is_empty() && c != ".")
 }
 
 fn is_reserved_name(component: &str) -> bool {
-    // Every device name is three or four letters.
-    if component.len() < 3 {
+    // Every device name is three or four letters, and begins with one of these.
+    if component.len() < 3
+        || !matches!(
+            component.as_bytes()[0].to_ascii_uppercase(),
+            b'C' | b'P' | b'A' | b'N' | b'L'
+        )
+    {
         return false;
     }
     // Windows ignores the extension and trailing dots or spaces: `nul.txt` and `CON ` are devices.
@@ -388,8 +408,38 @@ mod tests {
         .prop_map(|parts| parts.concat())
     }
 
+    /// Windows' device names, read the plain way: the part before the first dot, without
+    /// trailing spaces and dots, compared upper-cased.
+    fn reference_reserved(component: &str) -> bool {
+        let stem = component
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches([' ', '.'])
+            .to_ascii_uppercase();
+        ["CON", "PRN", "AUX", "NUL"].contains(&stem.as_str())
+            || (1..=9).any(|n| stem == format!("COM{n}") || stem == format!("LPT{n}"))
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20_000))]
+        /// Device names are found as the plain reading finds them (the quick first-letter
+        /// test included).
+        #[test]
+        fn reserved_names_are_found_as_read_plainly(
+            component in prop_oneof![
+                "[cCoOnNpPrRaAuUxXlLtTmM0-9. é]{0,7}",
+                (
+                    prop::sample::select(vec!["con", "Prn", "AUX", "nUl", "com", "LPT", "lpt", "cox"]),
+                    "[0-9]?",
+                    "[. a-z]{0,3}",
+                )
+                    .prop_map(|(name, digit, rest)| format!("{name}{digit}{rest}")),
+            ]
+        ) {
+            prop_assert_eq!(is_reserved_name(&component), reference_reserved(&component));
+        }
+
         /// The byte walk judges and normalises every path as the character walk did.
         #[test]
         fn the_byte_walk_agrees_with_the_character_walk(
