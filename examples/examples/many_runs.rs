@@ -6,7 +6,7 @@
 //! the next (a timer or a socket wakes it wherever the driver is turned, idle workers steal),
 //! and the allocator pays for every block freed on another thread than the one that allocated
 //! it: with 10,000 runs waiting on a 50 ms model on two cores, thread-per-core takes the batch
-//! from 1.45–1.52× to 1.23–1.24× the latency-bound ideal with glibc's malloc
+//! from 1.45–1.9× to 1.23–1.24× the latency-bound ideal with glibc's malloc
 //! (`benches/README.md`, "Team runs").
 //!
 //! Each thread builds its own team, and so its own provider: a provider that keeps
