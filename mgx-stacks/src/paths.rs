@@ -277,8 +277,6 @@ pub fn normal_form(path: &str) -> Cow<'_, str> {
     }
 }
 
-/// Whether `path`, already trimmed, is its own normal form: `/` separators only, and no
-/// empty or `.` components.
 /// `path` without leading and trailing spaces and tabs. By bytes: both are ASCII, and no byte
 /// of a multi-byte character is either, so the ends fall on character boundaries.
 fn trim_blanks(path: &str) -> &str {
@@ -294,6 +292,8 @@ fn trim_blanks(path: &str) -> &str {
     &path[start..end]
 }
 
+/// Whether `path`, already trimmed, is its own normal form: `/` separators only, and no
+/// empty or `.` components.
 fn in_normal_form(path: &str) -> bool {
     !path.contains('\\') && path.split('/').all(|c| !c.is_empty() && c != ".")
 }
