@@ -8,11 +8,11 @@ use mgx_core::providers::{Cassette, CassetteEntry, CassetteMode, OpenAiCompatibl
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mgx-core-cassette-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("calls.jsonl")
+/// A cassette's path in a directory of its own (removed when the directory is dropped).
+fn temp(name: &str) -> (crate::TestDir, std::path::PathBuf) {
+    let dir = crate::TestDir::new("mgx-core-cassette", name, true);
+    let path = dir.join("calls.jsonl");
+    (dir, path)
 }
 
 /// The text of `provider`'s answer to one user message.
@@ -26,7 +26,7 @@ async fn ask(provider: &dyn LlmProvider, prompt: &str) -> String {
 
 #[tokio::test]
 async fn record_then_replay_then_strict_miss() {
-    let path = temp("modes");
+    let (_dir, path) = temp("modes");
     let scripted = Arc::new(Scripted::new(["one", "two", "three"]).with_model("m1"));
     let recorder = Cassette::open(&path, CassetteMode::Record, Some(scripted.clone())).unwrap();
     assert_eq!(ask(&recorder, "a").await, "one");
@@ -91,7 +91,7 @@ async fn record_then_replay_then_strict_miss() {
 
 #[tokio::test]
 async fn a_bad_line_names_the_file_and_line() {
-    let path = temp("bad");
+    let (_dir, path) = temp("bad");
     std::fs::write(&path, "{\"cassette\":1}\n").unwrap();
     match Cassette::replay(&path, "m") {
         Err(Error::Cassette { message, .. }) => {
@@ -121,7 +121,7 @@ async fn no_secret_is_ever_written() {
         .model("m")
         .build()
         .unwrap();
-    let path = temp("secret");
+    let (_dir, path) = temp("secret");
     let recorder = Cassette::open(&path, CassetteMode::Record, Some(Arc::new(provider))).unwrap();
     recorder
         .complete(&ChatRequest::user("hello"))
@@ -170,8 +170,7 @@ async fn interop_run(provider: Arc<dyn LlmProvider>) -> mgx_core::team::RunRepor
 async fn interop_rust_records_the_shared_cassette_byte_for_byte() {
     let answers: Vec<String> =
         serde_json::from_str(&std::fs::read_to_string(interop("answers.json")).unwrap()).unwrap();
-    let dir = std::env::temp_dir().join(format!("mgx-interop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::TestDir::new("mgx-interop", "rust", true);
     let path = dir.join("team-run.jsonl");
     let _ = std::fs::remove_file(&path);
     let recorder = Cassette::open(

@@ -11,10 +11,8 @@ use mgx_core::team::{RunStatus, Team};
 
 use crate::team::action;
 
-fn dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mgx-format-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+fn dir(name: &str) -> crate::TestDir {
+    crate::TestDir::new("mgx-format", name, false)
 }
 
 /// The real tool, or: a panic in CI (which must provide it), a skip elsewhere.

@@ -12,11 +12,8 @@ use mgx_core::team::{RunReport, RunStatus, Team};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mgx-git-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp(name: &str) -> crate::TestDir {
+    crate::TestDir::new("mgx-git", name, true)
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -34,8 +31,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// A FastAPI project in a repository with one commit on `main`, and a bare `origin`.
-fn project(name: &str) -> (PathBuf, PathBuf) {
+/// A FastAPI project in a repository with one commit on `main`, and a bare `origin` (both
+/// in the returned directory, removed when it is dropped).
+fn project(name: &str) -> (crate::TestDir, PathBuf, PathBuf) {
     let base = temp(name);
     let (work, remote) = (base.join("app"), base.join("origin.git"));
     std::fs::create_dir_all(work.join("app")).unwrap();
@@ -55,7 +53,7 @@ fn project(name: &str) -> (PathBuf, PathBuf) {
         &work,
         &["remote", "add", "origin", &remote.to_string_lossy()],
     );
-    (work, remote)
+    (base, work, remote)
 }
 
 async fn run(team: mgx_core::team::TeamBuilder, task: &str) -> (RunReport, Vec<Event>) {
@@ -76,7 +74,7 @@ const TASK: &str = "Add a /health endpoint with tests";
 
 #[tokio::test]
 async fn a_patch_run_is_committed_pushed_and_opened_as_a_draft_pull_request() {
-    let (work, remote) = project("pr");
+    let (_dir, work, remote) = project("pr");
     let github = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/repos/acme/app/pulls"))
@@ -171,7 +169,8 @@ async fn a_patch_run_is_committed_pushed_and_opened_as_a_draft_pull_request() {
 
 #[tokio::test]
 async fn a_new_project_outside_a_repository_gets_one() {
-    let out = temp("fresh").join("out");
+    let base = temp("fresh");
+    let out = base.join("out");
     let team = Team::builder()
         .output_dir(&out)
         .stack("fastapi")
@@ -189,7 +188,7 @@ async fn a_new_project_outside_a_repository_gets_one() {
 
 #[tokio::test]
 async fn a_failed_push_keeps_the_commit_and_the_run() {
-    let (work, _) = project("push");
+    let (_dir, work, _) = project("push");
     let team = Team::builder()
         .project(&work)
         .stack("fastapi")
@@ -215,7 +214,7 @@ async fn a_failed_push_keeps_the_commit_and_the_run() {
 
 #[tokio::test]
 async fn a_failed_commit_leaves_the_repository_as_it_was_and_the_result_on_disk() {
-    let (work, _) = project("hook");
+    let (_dir, work, _) = project("hook");
     // A hook that refuses every commit.
     let hook = work.join(".git/hooks/pre-commit");
     std::fs::write(&hook, "#!/bin/sh\necho 'no commits today' >&2\nexit 1\n").unwrap();
@@ -248,7 +247,7 @@ async fn a_failed_commit_leaves_the_repository_as_it_was_and_the_result_on_disk(
 
 #[tokio::test]
 async fn files_the_user_had_changed_are_not_committed_for_them() {
-    let (work, _) = project("dirty");
+    let (_dir, work, _) = project("dirty");
     std::fs::write(
         work.join("app/main.py"),
         "from fastapi import FastAPI\n\napp = FastAPI(title='mine')\n",
@@ -311,7 +310,7 @@ fn a_pull_request_without_a_push_is_a_configuration_error() {
 
 #[tokio::test]
 async fn a_new_project_inside_a_repository_is_committed_there_not_in_a_nested_one() {
-    let (work, _) = project("nested");
+    let (_dir, work, _) = project("nested");
     let out = work.join("services/health");
     let team = Team::builder()
         .output_dir(&out)

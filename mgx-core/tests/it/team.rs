@@ -17,10 +17,8 @@ use mgx_core::team::{
     Action, ActionRole, Approval, ApprovalPolicy, Message, RunContext, RunStatus, Team,
 };
 
-fn out_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mgx-team-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+fn out_dir(name: &str) -> crate::TestDir {
+    crate::TestDir::new("mgx-team", name, false)
 }
 
 /// The action a request asks for (the default team tags its system prompt's first line).
@@ -389,10 +387,11 @@ async fn custom_roles_and_actions_see_what_the_ones_before_them_publish() {
     // The default team's roles and actions are called without their boxed futures; a
     // custom action in an `ActionRole`, and a role of its own, still go through the traits.
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let out_custom_chain = out_dir("custom-chain");
     let team = Team::builder()
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("custom-chain"))
+        .output_dir(&out_custom_chain)
         .add_role(Arc::new(ActionRole::new(
             "security_reviewer",
             &["code"],
@@ -464,10 +463,11 @@ async fn the_default_teams_facts_read_as_json_and_a_custom_plan_of_any_shape_is_
     // The default team keeps its messages' facts typed; a role of the caller's reads them as
     // the JSON they always were.
     let files = Arc::new(Mutex::new(Vec::new()));
+    let out_facts_json = out_dir("facts-json");
     let team = Team::builder()
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("facts-json"))
+        .output_dir(&out_facts_json)
         .add_role(Arc::new(Recorder {
             kind: "code",
             seen: files.clone(),
@@ -506,10 +506,11 @@ async fn the_default_teams_facts_read_as_json_and_a_custom_plan_of_any_shape_is_
         kind: "approved_plan",
         seen: approved.clone(),
     }));
+    let out_facts_array_plan = out_dir("facts-array-plan");
     let team = Team::builder()
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("facts-array-plan"))
+        .output_dir(&out_facts_array_plan)
         .roles(roles)
         .build()
         .unwrap();
@@ -551,10 +552,8 @@ async fn bad_configuration_is_a_typed_error() {
 
 #[tokio::test]
 async fn an_empty_or_stackless_task_fails_typed() {
-    let team = Team::builder()
-        .output_dir(out_dir("empty"))
-        .build()
-        .unwrap();
+    let out_empty = out_dir("empty");
+    let team = Team::builder().output_dir(&out_empty).build().unwrap();
     let report = team.run("   ").await;
     assert_eq!(
         (report.status, report.error_code.as_deref()),
@@ -597,11 +596,12 @@ async fn one_team_runs_many_tasks_at_once_and_the_cache_serves_repeats() {
 
 #[tokio::test]
 async fn a_plan_is_approved_or_rejected_through_the_handle_or_times_out() {
+    let out_manual = out_dir("manual");
     let manual = |secs: f64| {
         Team::builder()
             .stack("fastapi")
             .dry_run(true)
-            .output_dir(out_dir("manual"))
+            .output_dir(&out_manual)
             .approval(ApprovalPolicy::Manual {
                 timeout: Duration::from_secs_f64(secs),
             })
@@ -685,11 +685,12 @@ async fn a_human_reviewer_takes_the_reviewers_place() {
     let (provider, calls) = scripted(vec![GOOD_CODE], vec!["never asked"]);
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
+    let out_human = out_dir("human");
     let team = Team::builder()
         .provider(provider)
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("human"))
+        .output_dir(&out_human)
         .human_reviewer(move |review: &mgx_core::team::HumanReview| {
             assert!(
                 review.code.contains("FILE: app/main.py")
@@ -723,7 +724,7 @@ async fn a_human_reviewer_takes_the_reviewers_place() {
     );
 }
 
-fn project(name: &str) -> std::path::PathBuf {
+fn project(name: &str) -> crate::TestDir {
     let dir = out_dir(name);
     std::fs::create_dir_all(dir.join("app")).unwrap();
     std::fs::write(
@@ -890,11 +891,12 @@ async fn the_dollar_budget_follows_the_complexity() {
         },
     );
     let (provider, _) = scripted(vec![GOOD_CODE], vec![r#"{"verdict": "approved"}"#]);
+    let out_complexity = out_dir("complexity");
     let team = Team::builder()
         .provider(provider.clone())
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("complexity"))
+        .output_dir(&out_complexity)
         .max_tokens(100)
         .budget_by_complexity(1_000.0, prices.clone())
         .build()
@@ -905,11 +907,12 @@ async fn the_dollar_budget_follows_the_complexity() {
     assert_eq!(report.cost_usd, Some(15.0 * report.llm_calls as f64));
     // With a multiplier that leaves $150, the worst case of a call (prompt + 100 tokens) no
     // longer fits after the analysis: the run stops before passing it.
+    let out_complexity_2 = out_dir("complexity-2");
     let team = Team::builder()
         .provider(provider)
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("complexity-2"))
+        .output_dir(&out_complexity_2)
         .max_tokens(100)
         .budget_by_complexity(100.0, prices)
         .build()
@@ -918,10 +921,11 @@ async fn the_dollar_budget_follows_the_complexity() {
     assert_eq!(report.status, RunStatus::BudgetExceeded, "{:?}", report);
     assert!(report.cost_usd.unwrap_or(0.0) <= 150.0);
     // Unpriced models under a dollar limit are an error, not a pass.
+    let out_complexity_3 = out_dir("complexity-3");
     let team = Team::builder()
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("complexity-3"))
+        .output_dir(&out_complexity_3)
         .budget_by_complexity(1.0, PriceTable::new())
         .build()
         .unwrap();
@@ -941,11 +945,12 @@ async fn the_dollar_budget_follows_the_complexity() {
 #[tokio::test]
 async fn prompts_are_templates_the_caller_can_replace() {
     let (provider, calls) = scripted(vec![GOOD_CODE], vec![r#"{"verdict": "approved"}"#]);
+    let out_prompts = out_dir("prompts");
     let team = Team::builder()
         .provider(provider)
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("prompts"))
+        .output_dir(&out_prompts)
         .prompt(
             "review_code",
             "Review as a security auditor for {{stack_name}}. {\"verdict\": ...}",
@@ -1064,11 +1069,12 @@ async fn a_team_limits_its_concurrent_runs() {
         now: AtomicUsize::new(0),
         peak: AtomicUsize::new(0),
     });
+    let out_limit = out_dir("limit");
     let team = Team::builder()
         .provider(Arc::new(Tracked(gauge.clone())))
         .stack("flask")
         .dry_run(true)
-        .output_dir(out_dir("limit"))
+        .output_dir(&out_limit)
         .max_concurrent_runs(3)
         .build()
         .unwrap();
@@ -1089,20 +1095,22 @@ async fn a_huge_task_runs_or_fails_typed() {
         "Create a FastAPI /health endpoint. {}",
         "Details follow. ".repeat(100_000)
     );
+    let out_huge = out_dir("huge");
     let team = Team::builder()
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("huge"))
+        .output_dir(&out_huge)
         .build()
         .unwrap();
     let report = team.run(&task).await;
     assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
     // Under a token budget the same task is refused before any call: its prompt alone
     // passes the limit.
+    let out_huge_2 = out_dir("huge-2");
     let team = Team::builder()
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("huge-2"))
+        .output_dir(&out_huge_2)
         .budget(
             Budget {
                 max_tokens: Some(100_000),
@@ -1232,6 +1240,7 @@ async fn a_call_past_its_deadline_ends_the_run_in_any_phase_and_writes_nothing()
 #[tokio::test(start_paused = true)]
 async fn calls_each_within_the_deadline_pass_however_long_the_run() {
     // Five calls of 20 s each under a 30 s deadline: the run takes 100 s, no call 30.
+    let out_deadline_long_run = out_dir("deadline-long-run");
     let team = Team::builder()
         .provider(Arc::new(Slow {
             delay: Duration::from_secs(20),
@@ -1239,7 +1248,7 @@ async fn calls_each_within_the_deadline_pass_however_long_the_run() {
         }))
         .stack("fastapi")
         .dry_run(true)
-        .output_dir(out_dir("deadline-long-run"))
+        .output_dir(&out_deadline_long_run)
         .call_timeout(Duration::from_secs(30))
         .build()
         .unwrap();
