@@ -2,10 +2,10 @@
 // mgx-core/tests/data/interop is what Node records, byte for byte, and Node replays it strictly
 // (the Rust and Python tests check the same file).
 import { test } from 'node:test';
+import { tempDir } from './tmp.mjs';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -16,7 +16,7 @@ const TASK = 'Create a FastAPI /health endpoint with tests';
 const answers = () => JSON.parse(readFileSync(new URL('answers.json', INTEROP), 'utf8'));
 
 test('Node records the shared cassette byte for byte', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'mgx-interop-')), 'team-run.jsonl');
+  const path = join(tempDir('mgx-interop-'), 'team-run.jsonl');
   const recorder = new mgx.Cassette(path, { mode: 'record', provider: new mgx.Scripted(answers()) });
   const report = await new mgx.Team({ provider: recorder, stack: 'fastapi', dryRun: true }).run(TASK);
   assert.equal(report.status, 'completed');

@@ -1,9 +1,9 @@
 // mgx patching from Node: apply, dry run, best effort, backups, recovery, diffs.
 import { test } from 'node:test';
+import { tempDir } from './tmp.mjs';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -12,7 +12,7 @@ const mgx = require('../index.js');
 const DIFF = '--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n def f():\n-    return 1\n+    return 2\n';
 
 test('applyPatch, dry run and backups', () => {
-  const root = mkdtempSync(join(tmpdir(), 'mgx-patch-'));
+  const root = tempDir('mgx-patch-');
   writeFileSync(join(root, 'app.py'), 'import os\n\ndef f():\n    return 1\n');
   const dry = mgx.applyPatch(root, DIFF, { dryRun: true });
   assert.equal(dry.status, 'dry_run');
@@ -36,7 +36,7 @@ test('applyPatch, dry run and backups', () => {
 });
 
 test('refusal, best effort and typed errors', () => {
-  const root = mkdtempSync(join(tmpdir(), 'mgx-patch-'));
+  const root = tempDir('mgx-patch-');
   writeFileSync(join(root, 'a.txt'), 'a\n');
   const bad = '--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-zzz\n+y\n';
   const refused = mgx.applyPatch(root, bad);
@@ -52,7 +52,7 @@ test('refusal, best effort and typed errors', () => {
 });
 
 test('makeDiff applies back', () => {
-  const root = mkdtempSync(join(tmpdir(), 'mgx-patch-'));
+  const root = tempDir('mgx-patch-');
   const [oldText, newText] = ['a\nb\nc\n', 'a\nB\nc\nd\n'];
   writeFileSync(join(root, 'f.txt'), oldText);
   const diff = mgx.makeDiff(oldText, newText, 'f.txt');
@@ -62,7 +62,7 @@ test('makeDiff applies back', () => {
 });
 
 test('a hunk that may already be applied is refused with both sets of lines', () => {
-  const root = mkdtempSync(join(tmpdir(), 'mgx-patch-'));
+  const root = tempDir('mgx-patch-');
   const text = 'x\nx\na\nb\nnew\nc\nx\nx\nx\na\nb\nc\n';
   writeFileSync(join(root, 'f.txt'), text);
   const result = mgx.applyPatch(root, '--- a/f.txt\n+++ b/f.txt\n@@ -5,3 +5,4 @@\n a\n b\n+new\n c\n');

@@ -1,9 +1,9 @@
 // The README's Node snippet runs as written (with `require('mgx')` pointed at this package).
 import { test } from 'node:test';
+import { tempDir } from './tmp.mjs';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -25,7 +25,7 @@ test('README mjs snippet runs as a module', async () => {
   const blocks = [...readme.matchAll(/```mjs\n([\s\S]*?)```/g)].map((m) => m[1]);
   assert.ok(blocks.length > 0);
   const index = new URL('../index.js', import.meta.url).href;
-  const dir = mkdtempSync(join(tmpdir(), 'mgx-readme-'));
+  const dir = tempDir('mgx-readme-');
   for (const [i, code] of blocks.entries()) {
     const file = join(dir, `block${i}.mjs`);
     writeFileSync(file, code.replace("from 'mgx'", `from '${index}'`));

@@ -1,9 +1,9 @@
 // mgx stacks from Node: conversions, lookup, inference, the registry.
 import { test } from 'node:test';
+import { tempDir } from './tmp.mjs';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -98,7 +98,7 @@ test('a registry takes stacks from JSON, TOML and files', () => {
 
   const empty = new mgx.StackRegistry(false);
   assert.equal(empty.size, 0);
-  const dir = mkdtempSync(join(tmpdir(), 'mgx-'));
+  const dir = tempDir('mgx-');
   const file = join(dir, 'one.json');
   writeFileSync(file, JSON.stringify({ id: 'one', name: 'One', category: 'devops', language: 'yaml', file_extensions: ['.yml'] }));
   assert.deepEqual(empty.registerFile(file), ['one']);

@@ -1,9 +1,9 @@
 // The team runtime from Node: runs, providers, events, approval, cancellation, errors.
 import { test } from 'node:test';
+import { tempDir } from './tmp.mjs';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
@@ -28,7 +28,7 @@ const ANSWERS = {
   review_code: '{"verdict": "approved", "findings": []}',
 };
 
-const temp = (name) => mkdtempSync(join(tmpdir(), `mgx-node-${name}-`));
+const temp = (name) => tempDir(`mgx-node-${name}-`);
 /** The default team tags its system prompt's first line with the action. */
 const action = (messages) => messages[0].content.split('\n')[0].replace('mgx-action:', '').trim();
 

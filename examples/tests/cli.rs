@@ -140,12 +140,38 @@ fn extra_stacks_from_a_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-fn temp_file(name: &str, content: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mgx-cli-files-{}", std::process::id()));
+/// A file in a directory of its own under the system's temp directory, removed with it when
+/// dropped.
+struct TempFile {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempFile {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.path.as_os_str()
+    }
+}
+
+fn temp_file(name: &str, content: &[u8]) -> TempFile {
+    let dir = std::env::temp_dir().join(format!("mgx-cli-files-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();
-    path
+    TempFile { dir, path }
 }
 
 #[test]

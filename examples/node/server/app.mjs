@@ -19,7 +19,8 @@ import express from 'express';
 const require = createRequire(import.meta.url);
 const mgx = require('mgx');
 
-const OUT = process.env.MGX_SERVER_OUT ?? mkdtempSync(join(tmpdir(), 'mgx-server-'));
+/** Where each run writes its project: `$MGX_SERVER_OUT`, or a new temporary directory. */
+export const OUT = process.env.MGX_SERVER_OUT ?? mkdtempSync(join(tmpdir(), 'mgx-server-'));
 const TERMINAL = new Set(['completion', 'failure', 'cancelled']);
 
 /** A run and every event it has emitted so far, so late listeners replay from the start. */

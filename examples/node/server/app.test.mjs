@@ -1,9 +1,15 @@
 // The server example, end to end over loopback HTTP (run by .ci/test-all).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApp } from './app.mjs';
+import { createApp, OUT } from './app.mjs';
+
+// The runs' files, in a directory the app made for them: removed when the tests are done
+// (never a directory given through MGX_SERVER_OUT).
+if (!process.env.MGX_SERVER_OUT) {
+  process.on('exit', () => rmSync(OUT, { recursive: true, force: true }));
+}
 
 const TASK = 'Create a FastAPI /health endpoint with tests';
 

@@ -1,11 +1,20 @@
 """The FastAPI example, end to end with FastAPI's test client (run by .ci/run)."""
 
+import atexit
+import os
 import pathlib
+import shutil
 import sys
+import tempfile
 
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+# The runs' files go to a directory of the test's, removed when it ends.
+_OUT = tempfile.mkdtemp(prefix="mgx-server-test-")
+atexit.register(shutil.rmtree, _OUT, ignore_errors=True)
+os.environ["MGX_SERVER_OUT"] = _OUT
 
 from app import app  # noqa: E402
 

@@ -7,7 +7,30 @@ use mgx_patch::{
     prune_backups, restore_backup,
 };
 
-fn temp_root(name: &str) -> PathBuf {
+/// A test's project directory under the system's temp directory, removed when dropped: test
+/// runs leave nothing behind.
+struct Root(PathBuf);
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Root {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Root {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn temp_root(name: &str) -> Root {
     let dir = std::env::temp_dir().join(format!(
         "mgx-patch-{name}-{}-{:?}",
         std::process::id(),
@@ -15,7 +38,7 @@ fn temp_root(name: &str) -> PathBuf {
     ));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
-    dir
+    Root(dir)
 }
 
 fn write(root: &Path, path: &str, content: &str) {
