@@ -211,13 +211,35 @@ struct Metrics {
 }
 
 /// What roles and actions see of their run.
+///
+/// In declared order (`repr(C)`), what every model call reads and writes first: thousands
+/// of runs waiting on their models find their context gone cold from the cache when an
+/// answer comes, and these fields together take 312 bytes (five or six cache lines) where,
+/// spread among the rest, they spanned eight lines.
+#[repr(C)]
 pub struct RunContext {
+    // What each call and each message touches.
+    /// The message list and system text of the last call, for the next to reuse.
+    request_scratch: Mutex<Option<(Vec<ChatMessage>, String)>>,
+    metrics: Mutex<Metrics>,
+    history: Mutex<Vec<Arc<Message>>>,
+    control: Arc<Control>,
+    models: Arc<Models>,
+    budget: BudgetTracker,
+    system_prompts: Arc<super::prompts::SystemPrompts>,
+    /// The run's events.
+    pub events: Emitter,
+    /// The run's fixed facts, rendered once (see `roles::brief_head`).
+    pub(super) brief_head: String,
+    call_timeout: std::time::Duration,
+    cache: Option<Arc<dyn crate::cache::Cache>>,
+    cache_errors_seen: AtomicU64,
+    max_tokens: u32,
+    // The rest.
     /// The task.
     pub task: mgx_stacks::TaskSpec,
     /// The stack.
     pub stack: Option<&'static mgx_stacks::StackSpec>,
-    /// The run's events.
-    pub events: Emitter,
     /// Constraints the output must meet.
     pub constraints: Vec<String>,
     /// Extra engineer attempts on validation errors.
@@ -228,25 +250,11 @@ pub struct RunContext {
     pub project: Option<std::path::PathBuf>,
     /// The project's file tree and relevant files (patch mode).
     pub project_brief: Option<serde_json::Value>,
-    /// The run's fixed facts, rendered once (see `roles::brief_head`).
-    pub(super) brief_head: String,
     /// The `.pre-commit-config.yaml` to write with the result, when asked for.
     pre_commit: Option<String>,
-    system_prompts: Arc<super::prompts::SystemPrompts>,
-    cache: Option<Arc<dyn crate::cache::Cache>>,
-    cache_errors_seen: AtomicU64,
     /// A person in the reviewer's place, when the team has one.
     pub human_reviewer: Option<super::HumanReviewer>,
-    control: Arc<Control>,
-    history: Mutex<Vec<Arc<Message>>>,
-    /// The message list and system text of the last call, for the next to reuse.
-    request_scratch: Mutex<Option<(Vec<ChatMessage>, String)>>,
     validations: Mutex<Vec<Validation>>,
-    metrics: Mutex<Metrics>,
-    budget: BudgetTracker,
-    models: Arc<Models>,
-    max_tokens: u32,
-    call_timeout: std::time::Duration,
 }
 
 impl RunContext {
@@ -371,12 +379,19 @@ impl RunContext {
             })?;
         let started = Instant::now();
         let call = tokio::time::timeout(self.call_timeout, provider.complete(request));
-        let answer = tokio::select! {
-            answer = call => answer.map_err(|_| Error::Timeout {
-                stage: crate::error::TimeoutStage::Deadline,
-                attempts: 0,
-            })??,
-            () = self.control.cancellation() => return Err(Error::Cancelled),
+        let deadline = |_| Error::Timeout {
+            stage: crate::error::TimeoutStage::Deadline,
+            attempts: 0,
+        };
+        // A waiter on the run's cancellation costs a call two writes to memory shared with
+        // the run's handle (registering, then leaving): only a run with a handle pays them.
+        let answer = if self.control.cancellable() {
+            tokio::select! {
+                answer = call => answer.map_err(deadline)??,
+                () = self.control.cancellation() => return Err(Error::Cancelled),
+            }
+        } else {
+            call.await.map_err(deadline)??
         };
         let usage = if answer.cached { None } else { answer.usage };
         let cost = reservation.cost(answer.usage.as_ref());
@@ -573,6 +588,13 @@ impl Control {
 
     fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Whether the run can be cancelled while it goes: only through a [`RunHandle`]. A run
+    /// without one is cancelled before it starts or not at all (dropping its future stops it
+    /// too), so its calls need not wait on a cancellation that cannot come.
+    fn cancellable(&self) -> bool {
+        self.state.is_some()
     }
 
     /// Cancel the run (before it starts, or while it runs).
@@ -846,14 +868,17 @@ pub(super) async fn run(
     } else {
         Emitter::new(&task_id, &run_id, Arc::new(FanOut(sinks)))
     };
-    let mut report = RunReport::empty(run_id.clone(), task_id);
+    // The report is built when the run ends (or fails before it starts working): one built
+    // now would be 920 bytes written at the start and read again at the end, cold both times
+    // when thousands of runs wait on their models.
+    let early = || RunReport::empty(run_id.clone(), task_id.clone());
 
     // The task and its stack.
     let mut task = match mgx_stacks::TaskSpec::parse(task_text) {
         Ok(t) => t,
         Err(e) => {
             return fail(
-                report,
+                early(),
                 &events,
                 Error::Task {
                     message: e.to_string(),
@@ -870,7 +895,7 @@ pub(super) async fn run(
         Ok(resolved) => (resolved.spec(), resolved.confidence()),
         Err(e) => {
             return fail(
-                report,
+                early(),
                 &events,
                 Error::Task {
                     message: e.to_string(),
@@ -896,7 +921,7 @@ pub(super) async fn run(
     }
     let Some(stack) = stack else {
         return fail(
-            report,
+            early(),
             &events,
             Error::Task {
                 message:
@@ -905,8 +930,12 @@ pub(super) async fn run(
             },
         );
     };
-    report.stack = Some(stack.id.clone());
-    report.stack_confidence = confidence;
+    // Failures from here on name the stack (and then the providers) in their report.
+    let early = || RunReport {
+        stack: Some(stack.id.clone()),
+        stack_confidence: confidence,
+        ..early()
+    };
 
     // The run's models: shared by the team's runs, or, for a run with a journal, wrapped in
     // its cassette.
@@ -916,9 +945,12 @@ pub(super) async fn run(
     };
     let models = match models {
         Ok(models) => models,
-        Err(e) => return fail(report, &events, e),
+        Err(e) => return fail(early(), &events, e),
     };
-    report.providers = models.ids.clone();
+    let early = || RunReport {
+        providers: models.ids.clone(),
+        ..early()
+    };
 
     let strict = config.strict || task.strict_requirements;
     let project = project_dir;
@@ -926,7 +958,7 @@ pub(super) async fn run(
         && !dir.is_dir()
     {
         return fail(
-            report,
+            early(),
             &events,
             Error::Task {
                 message: format!(
@@ -987,10 +1019,16 @@ pub(super) async fn run(
         serde_json::json!({"stack": stack.id, "stack_confidence": confidence}),
     );
 
-    let outcome = drive(&team, &ctx, &mut report, output_dir).await;
+    let mut made = Made::default();
+    let outcome = drive(&team, &ctx, &mut made, output_dir).await;
     drop(control_guard);
-    finish(&ctx, &mut report, run_started, rss_start);
-    report.run_dir = journal_dir.as_ref().map(|d| d.display().to_string());
+    let report = RunReport {
+        stack: Some(stack.id.clone()),
+        stack_confidence: confidence,
+        run_dir: journal_dir.as_ref().map(|d| d.display().to_string()),
+        ..RunReport::empty(run_id, task_id)
+    };
+    let report = finish(&ctx, report, made, run_started, rss_start);
     let report = conclude(report, outcome, &events);
     if let Some(j) = journal_events {
         // Flush the journal's events; a failure to write them is said, not hidden.
@@ -1081,30 +1119,40 @@ fn conclude(mut report: RunReport, outcome: Outcome, events: &Emitter) -> RunRep
     }
 }
 
-/// The run's measurements into its report (the run is over: what the context collected is
-/// moved out, not copied).
-fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start: Option<u64>) {
+/// What a run made while it went, moved into its [`RunReport`] when it ends.
+#[derive(Default)]
+struct Made {
+    plan: Vec<String>,
+    review: Option<ReviewVerdict>,
+    revision_rounds: usize,
+    files: Vec<String>,
+    tests: Vec<String>,
+    output_dir: Option<String>,
+    formatting: Option<crate::format::FormatReport>,
+    git: Option<crate::git::GitReport>,
+}
+
+/// `report` (the run's ids and stack) with what the run made and measured: the run is over,
+/// and what its context collected is moved out, not copied. The outcome is [`conclude`]'s.
+fn finish(
+    ctx: &RunContext,
+    report: RunReport,
+    made: Made,
+    started: Instant,
+    rss_start: Option<u64>,
+) -> RunReport {
     let m = ctx
         .metrics
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    report.llm_calls = m.calls;
-    report.cache_hits = m.cache_hits;
-    report.tokens_in = (!m.usage_unknown).then_some(m.tokens_in);
-    report.tokens_out = (!m.usage_unknown).then_some(m.tokens_out);
-    report.cost_usd = (!m.cost_unknown && !m.usage_unknown).then_some(m.cost);
-    report.phase_ms = m
+    let phase_ms: HashMap<Cow<'static, str>, u64> = m
         .phase_ms
         .iter()
         .map(|&(phase, ms)| (Cow::Borrowed(phase), ms))
         .collect();
-    report.profile = Some(super::profile::RunProfile::new(
-        started.elapsed(),
-        report.phase_ms.clone(),
-        &m.llm_ms,
-        rss_start,
-    ));
-    report.validations = std::mem::take(
+    let profile =
+        super::profile::RunProfile::new(started.elapsed(), phase_ms.clone(), &m.llm_ms, rss_start);
+    let validations = std::mem::take(
         &mut *ctx
             .validations
             .lock()
@@ -1117,13 +1165,33 @@ fn finish(ctx: &RunContext, report: &mut RunReport, started: Instant, rss_start:
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
-    if let Some(analysis) = history
+    let analysis = history
         .into_iter()
         .rev()
         .find(|m| m.kind == kinds::ANALYSIS)
-    {
-        report.analysis =
-            Some(Arc::try_unwrap(analysis).map_or_else(|m| m.data().clone(), Message::into_data));
+        .map(|analysis| {
+            Arc::try_unwrap(analysis).map_or_else(|m| m.data().clone(), Message::into_data)
+        });
+    RunReport {
+        providers: ctx.models.ids.clone(),
+        analysis,
+        plan: made.plan,
+        files: made.files,
+        tests: made.tests,
+        review: made.review,
+        validations,
+        revision_rounds: made.revision_rounds,
+        llm_calls: m.calls,
+        cache_hits: m.cache_hits,
+        tokens_in: (!m.usage_unknown).then_some(m.tokens_in),
+        tokens_out: (!m.usage_unknown).then_some(m.tokens_out),
+        cost_usd: (!m.cost_unknown && !m.usage_unknown).then_some(m.cost),
+        phase_ms,
+        output_dir: made.output_dir,
+        profile: Some(profile),
+        formatting: made.formatting,
+        git: made.git,
+        ..report
     }
 }
 
@@ -1152,7 +1220,7 @@ fn failed(error: Error) -> Outcome {
 async fn drive(
     team: &TeamInner,
     ctx: &RunContext,
-    report: &mut RunReport,
+    made: &mut Made,
     output_dir: &std::path::Path,
 ) -> Outcome {
     let config = &team.config;
@@ -1193,18 +1261,18 @@ async fn drive(
                 }
             }
             kinds::PLAN => {
-                report.plan = message.plan_steps();
+                made.plan = message.plan_steps();
                 emit!(
                     ctx.events,
                     EventType::PlanReady,
                     "Plan ready for review",
-                    serde_json::json!({"plan": {"steps": report.plan}}),
+                    serde_json::json!({"plan": {"steps": made.plan}}),
                 );
                 emit!(
                     ctx.events,
                     EventType::ApprovalRequired,
                     "Plan awaiting approval",
-                    serde_json::json!({"plan": {"steps": report.plan}}),
+                    serde_json::json!({"plan": {"steps": made.plan}}),
                 );
                 let started = Instant::now();
                 ctx.control.publish_plan(Arc::clone(&message));
@@ -1240,20 +1308,20 @@ async fn drive(
                 continue;
             }
             kinds::REVIEW => {
-                report.review = message.review_verdict();
-                let approved = report.review.as_ref().is_some_and(ReviewVerdict::approved);
+                made.review = message.review_verdict();
+                let approved = made.review.as_ref().is_some_and(ReviewVerdict::approved);
                 // The review before, held rather than its text copied.
                 let repeated = last_review
                     .as_ref()
                     .is_some_and(|before: &Arc<Message>| before.content == message.content);
                 last_review = Some(Arc::clone(&message));
-                if !approved && !repeated && report.revision_rounds < config.max_revision_rounds {
-                    report.revision_rounds += 1;
+                if !approved && !repeated && made.revision_rounds < config.max_revision_rounds {
+                    made.revision_rounds += 1;
                     emit!(
                         ctx.events,
                         EventType::RevisionRound,
-                        format!("Revision round {}", report.revision_rounds),
-                        serde_json::json!({"round": report.revision_rounds, "findings": report.review.as_ref().map(|v| &v.findings)}),
+                        format!("Revision round {}", made.revision_rounds),
+                        serde_json::json!({"round": made.revision_rounds, "findings": made.review.as_ref().map(|v| &v.findings)}),
                     );
                     queue.push_back(Arc::new(Message::with_data(
                         kinds::REVISION_REQUEST,
@@ -1282,10 +1350,13 @@ async fn drive(
             }
             *count += 1;
             let started = Instant::now();
+            // Named now, while the message is at hand: after the reaction it is memory gone
+            // cold (its model call took the time a thousand other runs took theirs).
+            let phase = phase_of(&message.kind);
             ctx.events.emit_lazy(EventType::Progress, || {
                 (
                     format!("{} is working on {}", role.name(), message.kind),
-                    serde_json::json!({"role": role.name(), "current_phase": phase_of(&message.kind)}),
+                    serde_json::json!({"role": role.name(), "current_phase": phase}),
                 )
             });
             // The default team's roles are `ActionRole`s: called directly, no box per call.
@@ -1298,7 +1369,7 @@ async fn drive(
                 Ok(produced) => queue.extend(produced.into_iter().map(Arc::new)),
                 Err(e) => return failed(e),
             }
-            add_phase(ctx, phase_of(&message.kind), started);
+            add_phase(ctx, phase, started);
         }
     }
     let started = Instant::now();
@@ -1323,11 +1394,11 @@ async fn drive(
                 &config.approval,
                 &project,
                 &options,
-                report,
+                made,
             ))
             .await
         }
-        None => write_result(ctx, output_dir, &options, report),
+        None => write_result(ctx, output_dir, &options, made),
     };
     add_phase(ctx, "apply", started);
     if outcome.status == RunStatus::Completed
@@ -1341,12 +1412,12 @@ async fn drive(
             .unwrap_or_else(|| output_dir.to_path_buf());
         let options = crate::format::FormatOptions {
             timeout,
-            whole_project: ctx.project.is_none() && crate::format::holds_only(&dir, &report.files),
+            whole_project: ctx.project.is_none() && crate::format::holds_only(&dir, &made.files),
         };
         let formatted = Box::pin(crate::format::format_files(
             &dir,
             stack,
-            &report.files,
+            &made.files,
             &options,
         ))
         .await;
@@ -1371,16 +1442,15 @@ async fn drive(
                 serde_json::json!({"component": "format", "tool": tool, "missing": true}),
             );
         }
-        report.formatting = Some(formatted);
+        made.formatting = Some(formatted);
         add_phase(ctx, "format", started);
     }
     if outcome.status == RunStatus::Completed
         && let (Some(session), Some(options)) = (git, &config.git)
     {
         let started = Instant::now();
-        report.git = Some(
-            Box::pin(session.commit(&ctx.task.task, &report.files, options, &ctx.events)).await,
-        );
+        made.git =
+            Some(Box::pin(session.commit(&ctx.task.task, &made.files, options, &ctx.events)).await);
         add_phase(ctx, "git", started);
     }
     outcome
@@ -1441,7 +1511,7 @@ async fn patch_project(
     policy: &ApprovalPolicy,
     project: &std::path::Path,
     options: &mgx_patch::ApplyOptions,
-    report: &mut RunReport,
+    made: &mut Made,
 ) -> Outcome {
     let Some(code) = ctx.latest(kinds::CODE) else {
         return failed(Error::Task {
@@ -1523,7 +1593,7 @@ async fn patch_project(
         project,
         &changes,
         options,
-        report,
+        made,
         (files, tests),
         (EventType::PatchApplied, success),
         data,
@@ -1539,7 +1609,7 @@ fn apply_changes(
     root: &std::path::Path,
     changes: &mgx_patch::ChangeSet,
     options: &mgx_patch::ApplyOptions,
-    report: &mut RunReport,
+    made: &mut Made,
     (files, tests): (Vec<String>, Vec<String>),
     success: (EventType, String),
     mut data: serde_json::Value,
@@ -1556,9 +1626,9 @@ fn apply_changes(
             data["files"] = serde_json::json!(files);
             data["run"] = serde_json::json!(applied.run);
             data["dry_run"] = serde_json::json!(options.dry_run);
-            report.files = files;
-            report.tests = tests;
-            report.output_dir = Some(root.display().to_string());
+            made.files = files;
+            made.tests = tests;
+            made.output_dir = Some(root.display().to_string());
             emit!(ctx.events, success.0, success.1, data);
             return Outcome {
                 status: RunStatus::Completed,
@@ -1597,7 +1667,7 @@ fn write_result(
     ctx: &RunContext,
     out: &std::path::Path,
     options: &mgx_patch::ApplyOptions,
-    report: &mut RunReport,
+    made: &mut Made,
 ) -> Outcome {
     let Some(code) = ctx.latest(kinds::CODE) else {
         return failed(Error::Task {
@@ -1632,8 +1702,8 @@ fn write_result(
                 message: format!("unsafe path {path:?}: {violation}"),
             });
         }
-        report.files = files.iter().map(|(p, _)| p.to_string()).collect();
-        report.tests = tests.iter().map(|(p, _)| p.to_string()).collect();
+        made.files = files.iter().map(|(p, _)| p.to_string()).collect();
+        made.tests = tests.iter().map(|(p, _)| p.to_string()).collect();
         return Outcome {
             status: RunStatus::Completed,
             error: None,
@@ -1659,7 +1729,7 @@ fn write_result(
         out,
         &changes,
         options,
-        report,
+        made,
         (paths, tests),
         (EventType::FilesWritten, success),
         data,
