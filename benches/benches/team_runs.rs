@@ -9,13 +9,14 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // a bench that cannot set up should stop loudly
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::StreamExt;
 use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, ProviderId};
-use mgx_core::team::{RunStatus, Team};
+use mgx_core::team::{RunPool, RunStatus, Team};
 
 const CODE: &str = "FILE: src/app.ts\nimport express from 'express';\nconst app = express();\napp.get('/health', (_req, res) => { res.json({ status: 'ok' }); });\nexport default app;\nFILE: package.json\n{\"name\": \"app\", \"scripts\": {\"dev\": \"ts-node src/app.ts\", \"build\": \"tsc\", \"test\": \"jest\"}, \"dependencies\": {\"express\": \"^4.19.0\"}}\nFILE: tsconfig.json\n{\"compilerOptions\": {\"strict\": true}}\n";
 const TESTS: &str = "FILE: tests/health.test.ts\nimport request from 'supertest';\nimport app from '../src/app';\n\ntest('health', async () => {\n  expect((await request(app).get('/health')).status).toBe(200);\n});\n";
@@ -188,9 +189,10 @@ fn knob(name: &str) -> Option<u64> {
 /// per core), `MGX_BENCH_DELAY_MS` (the provider's latency, default 50), `MGX_BENCH_BATCHES`
 /// (the batch sizes in order, default `1000,3000,10000,10000,10000`; the median is over the
 /// largest), `MGX_BENCH_NO_FLOOR=1` (skip the floor: for a profiler's view of the runs
-/// alone), `MGX_BENCH_SHARDS=N` (thread-per-core instead of the multi-thread runtime: N
-/// threads, each a current-thread runtime with its share of the batch) and
-/// `MGX_BENCH_TRACE=1` (when each step of the runs happened, per batch).
+/// alone), `MGX_BENCH_POOL=N` (the runs on a `RunPool` of N threads instead of the
+/// multi-thread runtime), `MGX_BENCH_AWAIT_EACH=1` (wait for the batch by awaiting each run's
+/// handle in turn rather than a countdown) and `MGX_BENCH_TRACE=1` (when each step of the
+/// runs happened, per batch).
 fn concurrent_runs_against_a_slow_provider() {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = knob("MGX_BENCH_WORKERS") {
@@ -215,29 +217,16 @@ fn concurrent_runs_against_a_slow_provider() {
         .filter(|b: &Vec<usize>| !b.is_empty())
         .unwrap_or_else(|| vec![1_000, 3_000, 10_000, 10_000, 10_000]);
     let largest = batches.iter().copied().max().unwrap_or(0);
+    // `MGX_BENCH_POOL=N`: the runs on a `RunPool` of N threads, each run kept on one.
+    let pool = knob("MGX_BENCH_POOL")
+        .filter(|&n| n > 0)
+        .map(|n| RunPool::new(n as usize).unwrap());
     for &n in &batches {
         let started = Instant::now();
         let cpu_before = cpu_time();
         trace::start();
-        let done = match knob("MGX_BENCH_SHARDS").filter(|&s| s > 0) {
-            // Thread-per-core: one current-thread runtime per shard, the runs split evenly.
-            Some(shards) => std::thread::scope(|scope| {
-                let shards = shards as usize;
-                let handles: Vec<_> = (0..shards)
-                    .map(|i| {
-                        let runs = n / shards + usize::from(i < n % shards);
-                        let team = team.clone();
-                        scope.spawn(move || {
-                            tokio::runtime::Builder::new_current_thread()
-                                .enable_all()
-                                .build()
-                                .unwrap()
-                                .block_on(batch(&team, runs))
-                        })
-                    })
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap()).sum()
-            }),
+        let done = match &pool {
+            Some(pool) => futures::executor::block_on(pooled_batch(pool, &team, n)),
             None => rt.block_on(batch(&team, n)),
         };
         let wall = started.elapsed();
@@ -260,21 +249,96 @@ fn concurrent_runs_against_a_slow_provider() {
     );
 }
 
+/// How a batch's end is waited for: by a countdown the last run to end releases (one
+/// wake-up of the waiting thread), or with `MGX_BENCH_AWAIT_EACH=1` by awaiting each run's
+/// handle in turn (the waiting thread is woken for most runs, and on two cores it takes its
+/// turn from the runs).
+struct Countdown {
+    left: AtomicUsize,
+    completed: AtomicUsize,
+    done: tokio::sync::Notify,
+}
+
+impl Countdown {
+    fn new(n: usize) -> Arc<Countdown> {
+        Arc::new(Countdown {
+            left: AtomicUsize::new(n),
+            completed: AtomicUsize::new(0),
+            done: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// A run ended with `status`.
+    fn end(&self, status: RunStatus) {
+        trace::mark(5);
+        if status == RunStatus::Completed {
+            self.completed.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.done.notify_one();
+        }
+    }
+
+    /// Wait for every run to end; how many completed.
+    async fn wait(&self) -> usize {
+        if self.left.load(Ordering::Acquire) > 0 {
+            self.done.notified().await;
+        }
+        self.completed.load(Ordering::Relaxed)
+    }
+}
+
+fn await_each() -> bool {
+    knob("MGX_BENCH_AWAIT_EACH") == Some(1)
+}
+
 /// `n` runs spawned at once on the current runtime; how many completed.
 async fn batch(team: &Team, n: usize) -> usize {
+    let countdown = Countdown::new(n);
     let handles: Vec<_> = (0..n)
         .map(|_| {
             let team = team.clone();
+            let countdown = Arc::clone(&countdown);
             tokio::spawn(async move {
                 let status = team.run("Build an Express API").await.status;
-                trace::mark(5);
+                countdown.end(status);
                 status
             })
         })
         .collect();
+    if !await_each() {
+        return countdown.wait().await;
+    }
     let mut ok = 0;
     for h in handles {
         ok += usize::from(h.await.unwrap() == RunStatus::Completed);
+    }
+    ok
+}
+
+/// `n` runs started at once on `pool`, each reduced to its status on its own thread (as
+/// [`batch`] does in its tasks), waited for from this thread (no tokio runtime here); how
+/// many completed.
+async fn pooled_batch(pool: &RunPool, team: &Team, n: usize) -> usize {
+    let countdown = Countdown::new(n);
+    // Kept until the end: dropping a pooled future stops it.
+    let runs: Vec<_> = (0..n)
+        .map(|_| {
+            let team = team.clone();
+            let countdown = Arc::clone(&countdown);
+            pool.spawn(async move {
+                let status = team.run("Build an Express API").await.status;
+                countdown.end(status);
+                status
+            })
+        })
+        .collect();
+    if !await_each() {
+        return countdown.wait().await;
+    }
+    let mut ok = 0;
+    for run in runs {
+        ok += usize::from(run.await.unwrap() == RunStatus::Completed);
     }
     ok
 }

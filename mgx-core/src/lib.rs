@@ -21,7 +21,8 @@
 //!   [`budget`] — a run's dollar and token limits, checked before every call;
 //! - [`parse`] — JSON answers read out of model text tolerantly, never by keyword;
 //! - [`team`] — the team run: roles that react to messages, the default team of four, the
-//!   builder, the report.
+//!   builder, the report, and a [`team::RunPool`] for thousands of runs at once (each kept on
+//!   one thread).
 //!
 //! ```
 //! use mgx_core::stacks::{StackRegistry, TaskSpec};

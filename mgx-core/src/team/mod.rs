@@ -22,6 +22,7 @@
 //! unreadable verdict is asked for again once, then the review fails closed (not approved).
 
 mod message;
+mod pool;
 mod profile;
 mod project;
 pub mod prompts;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use message::Facts;
 pub use message::Message;
+pub use pool::{Pooled, PooledRun, RunPool};
 pub use profile::RunProfile;
 pub use roles::{
     ActionRole, AnalyzeTask, DraftPlan, ReviewCode, WriteCode, WriteTest, default_roles,
@@ -731,6 +733,24 @@ impl std::fmt::Debug for RunOptions {
     }
 }
 
+/// The sender of a started run's report, which reports the run cancelled when dropped
+/// before it sent one.
+struct SendOnDrop(Option<tokio::sync::watch::Sender<Option<RunReport>>>);
+
+impl SendOnDrop {
+    fn send(&mut self, report: RunReport) {
+        if let Some(done) = self.0.take() {
+            done.send_replace(Some(report));
+        }
+    }
+}
+
+impl Drop for SendOnDrop {
+    fn drop(&mut self) {
+        self.send(RunReport::dropped());
+    }
+}
+
 /// `make()` boxed, the box made first: the value can then be built in place rather than on
 /// the stack and copied (a run's future is kilobytes, of which a fresh run has set a few
 /// dozen bytes; a copy writes all of them).
@@ -809,6 +829,19 @@ impl Team {
 
     /// [`Team::start`] with per-run settings.
     pub fn start_with(&self, task: &str, options: RunOptions) -> RunHandle {
+        self.start_in(task, options, (), |run| drop(tokio::spawn(run)))
+    }
+
+    /// [`Team::start_with`], the run's task given to `spawn` (the current runtime, or a
+    /// [`RunPool`]'s thread); `hold` is kept until the run has ended, and dropped before its
+    /// report is sent.
+    pub(super) fn start_in<H: Send + 'static>(
+        &self,
+        task: &str,
+        options: RunOptions,
+        hold: H,
+        spawn: impl FnOnce(futures::future::BoxFuture<'static, ()>),
+    ) -> RunHandle {
         let control = run::Control::new();
         if options.cancelled {
             control.cancel();
@@ -828,10 +861,17 @@ impl Team {
             None => run,
         };
         let (done, report) = tokio::sync::watch::channel(None);
-        tokio::spawn(async move {
-            let report = run.await;
-            done.send_replace(Some(report));
-        });
+        spawn(Box::pin(async move {
+            // However the task ends, the handle gets a report: the run's, the report of a
+            // panic (a custom role or provider can), or, when the task is dropped with its
+            // runtime, a cancellation.
+            let mut done = SendOnDrop(Some(done));
+            let report = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run))
+                .await
+                .unwrap_or_else(|_| RunReport::abnormal());
+            drop(hold);
+            done.send(report);
+        }));
         RunHandle::new(control, report)
     }
 

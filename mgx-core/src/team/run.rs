@@ -186,12 +186,28 @@ impl RunReport {
         }
     }
 
-    fn failed_without_run(error: Error) -> Self {
+    pub(super) fn failed_without_run(error: Error) -> Self {
         let mut r = RunReport::empty(String::new(), String::new());
         r.error_code = Some(error.code().to_string());
         r.error = Some(error.to_string());
         r.failure = Some(error);
         r
+    }
+
+    /// The report of a run whose task was dropped before the run ended (its runtime shut
+    /// down): cancelled, nothing written.
+    pub(super) fn dropped() -> Self {
+        let mut r = Self::failed_without_run(Error::Cancelled);
+        r.status = RunStatus::Cancelled;
+        r
+    }
+
+    /// The report of a run whose task panicked (a custom role or provider can; the run's own
+    /// code does not): said, not passed on.
+    pub(super) fn abnormal() -> Self {
+        Self::failed_without_run(Error::Task {
+            message: "the run's task ended abnormally".into(),
+        })
     }
 }
 
@@ -733,13 +749,8 @@ impl RunHandle {
             Ok(report) => report.clone(),
             Err(_) => None,
         };
-        // The run's task cannot panic by design; if it ever did, say so instead of passing
-        // the panic on.
-        report.unwrap_or_else(|| {
-            RunReport::failed_without_run(Error::Task {
-                message: "the run's task ended abnormally".into(),
-            })
-        })
+        // The run's task sends a report however it ends; were it ever lost, say so.
+        report.unwrap_or_else(RunReport::abnormal)
     }
 }
 

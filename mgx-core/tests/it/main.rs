@@ -7,6 +7,7 @@ mod format;
 mod git;
 mod http;
 mod litellm;
+mod pool;
 mod team;
 
 /// A test's directory under the system's temp directory, `<prefix>-<pid>-<name>`, removed
