@@ -292,20 +292,20 @@ fn await_each() -> bool {
     knob("MGX_BENCH_AWAIT_EACH") == Some(1)
 }
 
-/// `n` runs spawned at once on the current runtime; how many completed.
-async fn batch(team: &Team, n: usize) -> usize {
-    let countdown = Countdown::new(n);
-    let handles: Vec<_> = (0..n)
-        .map(|_| {
-            let team = team.clone();
-            let countdown = Arc::clone(&countdown);
-            tokio::spawn(async move {
-                let status = team.run("Build an Express API").await.status;
-                countdown.end(status);
-                status
-            })
-        })
-        .collect();
+/// One run of a batch, counted down when it ends (its report is dropped where it was made).
+async fn counted_run(team: Team, countdown: Arc<Countdown>) -> RunStatus {
+    let status = team.run("Build an Express API").await.status;
+    countdown.end(status);
+    status
+}
+
+/// The end of a batch whose runs are `handles`: the countdown's, or each handle's in turn;
+/// how many completed. The handles are kept until then (dropping a pooled run stops it).
+async fn batch_end<H, E>(countdown: &Countdown, handles: Vec<H>) -> usize
+where
+    H: std::future::Future<Output = Result<RunStatus, E>>,
+    E: std::fmt::Debug,
+{
     if !await_each() {
         return countdown.wait().await;
     }
@@ -316,31 +316,24 @@ async fn batch(team: &Team, n: usize) -> usize {
     ok
 }
 
+/// `n` runs spawned at once on the current runtime; how many completed.
+async fn batch(team: &Team, n: usize) -> usize {
+    let countdown = Countdown::new(n);
+    let handles: Vec<_> = (0..n)
+        .map(|_| tokio::spawn(counted_run(team.clone(), Arc::clone(&countdown))))
+        .collect();
+    batch_end(&countdown, handles).await
+}
+
 /// `n` runs started at once on `pool`, each reduced to its status on its own thread (as
 /// [`batch`] does in its tasks), waited for from this thread (no tokio runtime here); how
 /// many completed.
 async fn pooled_batch(pool: &RunPool, team: &Team, n: usize) -> usize {
     let countdown = Countdown::new(n);
-    // Kept until the end: dropping a pooled future stops it.
     let runs: Vec<_> = (0..n)
-        .map(|_| {
-            let team = team.clone();
-            let countdown = Arc::clone(&countdown);
-            pool.spawn(async move {
-                let status = team.run("Build an Express API").await.status;
-                countdown.end(status);
-                status
-            })
-        })
+        .map(|_| pool.spawn(counted_run(team.clone(), Arc::clone(&countdown))))
         .collect();
-    if !await_each() {
-        return countdown.wait().await;
-    }
-    let mut ok = 0;
-    for run in runs {
-        ok += usize::from(run.await.unwrap() == RunStatus::Completed);
-    }
-    ok
+    batch_end(&countdown, runs).await
 }
 
 /// 10,000 tasks doing five sleeps of `delay` and nothing else: what the machine and the

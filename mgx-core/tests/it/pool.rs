@@ -26,6 +26,15 @@ impl Where {
             threads: Mutex::default(),
         })
     }
+
+    /// Answers at once, but never `action`.
+    fn hanging(action: &'static str) -> Arc<Where> {
+        Arc::new(Where {
+            delay: Duration::ZERO,
+            hang: Some(action),
+            threads: Mutex::default(),
+        })
+    }
 }
 
 #[async_trait]
@@ -150,12 +159,7 @@ fn a_pooled_run_is_approved_and_cancelled_through_its_handle() {
 
 #[test]
 fn dropping_a_pooled_run_stops_it() {
-    let provider = Arc::new(Where {
-        delay: Duration::ZERO,
-        hang: Some("write_code"),
-        threads: Mutex::default(),
-    });
-    let team = dry_team(provider);
+    let team = dry_team(Where::hanging("write_code"));
     let pool = RunPool::new(1).unwrap();
     let run = pool.run(&team, "Task number 1: a FastAPI /health endpoint");
     // The run reaches the call that never answers, and waits there.
@@ -171,12 +175,7 @@ fn dropping_a_pooled_run_stops_it() {
 
 #[test]
 fn dropping_the_pool_ends_its_runs_as_cancelled() {
-    let provider = Arc::new(Where {
-        delay: Duration::ZERO,
-        hang: Some("draft_plan"),
-        threads: Mutex::default(),
-    });
-    let team = dry_team(provider);
+    let team = dry_team(Where::hanging("draft_plan"));
     let pool = RunPool::new(2).unwrap();
     let runs: Vec<_> = (0..4)
         .map(|i| {
