@@ -60,14 +60,16 @@ mod trace {
     use std::sync::{Mutex, OnceLock};
     use std::time::{Duration, Instant};
 
-    /// The points of a run: its five calls, then its end.
-    const STEPS: [&str; 6] = [
+    /// The points of a run: its five calls, then its end; and when the batch's last run was
+    /// handed to the runtime.
+    const STEPS: [&str; 7] = [
         "analyze_task called",
         "draft_plan called",
         "write_code called",
         "write_test called",
         "review_code called",
         "run ended",
+        "all runs spawned",
     ];
 
     struct Trace {
@@ -98,7 +100,8 @@ mod trace {
         }
     }
 
-    /// A run reached `step` (0–4: that call starts; 5: the run ended).
+    /// A run reached `step` (0–4: that call starts; 5: the run ended; 6: the batch is
+    /// spawned).
     pub(super) fn mark(step: usize) {
         if let Some(t) = trace() {
             let mut t = t.lock().unwrap();
@@ -322,6 +325,7 @@ async fn batch(team: &Team, n: usize) -> usize {
     let handles: Vec<_> = (0..n)
         .map(|_| tokio::spawn(counted_run(team.clone(), Arc::clone(&countdown))))
         .collect();
+    trace::mark(6);
     batch_end(&countdown, handles).await
 }
 
@@ -333,6 +337,7 @@ async fn pooled_batch(pool: &RunPool, team: &Team, n: usize) -> usize {
     let runs: Vec<_> = (0..n)
         .map(|_| pool.spawn(counted_run(team.clone(), Arc::clone(&countdown))))
         .collect();
+    trace::mark(6);
     batch_end(&countdown, runs).await
 }
 
