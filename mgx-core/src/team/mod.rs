@@ -543,6 +543,8 @@ impl TeamBuilder {
                 roles,
                 validators: std::sync::Mutex::new(std::collections::HashMap::new()),
                 system_prompts: std::sync::Mutex::new(std::collections::HashMap::new()),
+                first_validator: std::sync::OnceLock::new(),
+                first_prompts: std::sync::OnceLock::new(),
                 models: std::sync::OnceLock::new(),
             }),
         })
@@ -568,6 +570,11 @@ struct TeamInner {
     /// Rendered system prompts by stack id.
     system_prompts:
         std::sync::Mutex<std::collections::HashMap<&'static str, Arc<prompts::SystemPrompts>>>,
+    /// The first validator and prompts prepared — those of most teams' every run (one stack,
+    /// the team's constraints) — read without the lock: with runs on several threads, the
+    /// lock's line went back and forth between their cores twice a run.
+    first_validator: std::sync::OnceLock<CachedValidator>,
+    first_prompts: std::sync::OnceLock<(&'static str, Arc<prompts::SystemPrompts>)>,
     /// The models of runs without a journal, built by the first such run.
     models: std::sync::OnceLock<Arc<run::Models>>,
 }
@@ -580,6 +587,14 @@ impl TeamInner {
         strict: bool,
     ) -> Arc<mgx_guardrails::Validator<'static>> {
         use std::hash::{Hash, Hasher};
+        let same_key = |(id, c, s): &(String, Vec<String>, bool)| {
+            *id == stack.id && c.as_slice() == constraints && *s == strict
+        };
+        if let Some((key, validator)) = self.first_validator.get()
+            && same_key(key)
+        {
+            return Arc::clone(validator);
+        }
         // Found by the key's hash, then compared in place: no owned key is built per run.
         let mut hasher = rustc_hash::FxHasher::default();
         (stack.id.as_str(), constraints, strict).hash(&mut hasher);
@@ -588,10 +603,7 @@ impl TeamInner {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let same = cache.entry(hasher.finish()).or_default();
-        if let Some((_, validator)) = same
-            .iter()
-            .find(|((id, c, s), _)| *id == stack.id && c.as_slice() == constraints && *s == strict)
-        {
+        if let Some((_, validator)) = same.iter().find(|(key, _)| same_key(key)) {
             return Arc::clone(validator);
         }
         let options = mgx_guardrails::Options {
@@ -603,10 +615,13 @@ impl TeamInner {
             constraints,
             options,
         ));
-        same.push((
+        let entry = (
             (stack.id.clone(), constraints.to_vec(), strict),
             Arc::clone(&validator),
-        ));
+        );
+        // Under the lock: the first one prepared is the first one kept.
+        let _ = self.first_validator.set(entry.clone());
+        same.push(entry);
         validator
     }
 
@@ -623,13 +638,22 @@ impl TeamInner {
     /// The system prompts of every action for `stack`, rendered once per stack and shared by
     /// runs (templates and values do not change during a team's life).
     fn system_prompts(&self, stack: &'static mgx_stacks::StackSpec) -> Arc<prompts::SystemPrompts> {
+        if let Some((id, prompts)) = self.first_prompts.get()
+            && *id == stack.id
+        {
+            return Arc::clone(prompts);
+        }
         let mut cache = self
             .system_prompts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(cache.entry(stack.id.as_str()).or_insert_with(|| {
+        let prompts = Arc::clone(cache.entry(stack.id.as_str()).or_insert_with(|| {
             Arc::new(prompts::system_prompts(Some(stack), &self.config.prompts))
-        }))
+        }));
+        let _ = self
+            .first_prompts
+            .set((stack.id.as_str(), Arc::clone(&prompts)));
+        prompts
     }
 }
 

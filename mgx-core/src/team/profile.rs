@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -72,26 +73,48 @@ impl Memory {
     /// writes that file out on every read (≈ 10 µs), and thousands of concurrent runs each
     /// take two readings: a reading younger than [`Memory::SHARED_FOR`] is shared, so the
     /// figures are at most that old. Linux only; `None` elsewhere.
+    ///
+    /// The shared reading is two atomics, read without a lock: runs on several threads all
+    /// took and released one lock twice a run, and the lock's line went back and forth
+    /// between their cores, where a reading written once a millisecond stays in each.
     pub(super) fn now() -> Self {
-        static LAST: Mutex<Option<(Instant, Memory)>> = Mutex::new(None);
-        let now = Instant::now();
-        let last = *LAST
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((at, memory)) = last
-            && now.saturating_duration_since(at) < Self::SHARED_FOR
-        {
-            return memory;
+        static EPOCH: OnceLock<Instant> = OnceLock::new();
+        // When the shared reading was taken, in nanoseconds since `EPOCH`, plus one (0: never).
+        static AT: AtomicU64 = AtomicU64::new(0);
+        // The reading, packed (see `Memory::pack`): one load gives a consistent pair.
+        static READING: AtomicU64 = AtomicU64::new(0);
+        let epoch = *EPOCH.get_or_init(Instant::now);
+        let now = u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let at = AT.load(Ordering::Acquire);
+        if at != 0 && now.saturating_sub(at - 1) < Self::SHARED_FOR.as_nanos() as u64 {
+            return Self::unpack(READING.load(Ordering::Relaxed));
         }
         let memory = Self::read();
-        *LAST
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((now, memory));
+        READING.store(memory.pack(), Ordering::Relaxed);
+        AT.store(now.saturating_add(1), Ordering::Release);
         memory
     }
 
     /// How long a reading is shared between runs.
     pub(super) const SHARED_FOR: Duration = Duration::from_millis(1);
+
+    /// Resident set and peak in KiB, 32 bits each (up to 4 TiB); `u32::MAX` is `None`.
+    fn pack(self) -> u64 {
+        let kib = |b: Option<u64>| {
+            b.map_or(u64::from(u32::MAX), |b| {
+                (b / 1024).min(u64::from(u32::MAX) - 1)
+            })
+        };
+        (kib(self.rss) << 32) | kib(self.peak)
+    }
+
+    fn unpack(packed: u64) -> Self {
+        let bytes = |kib: u64| (kib != u64::from(u32::MAX)).then_some(kib * 1024);
+        Memory {
+            rss: bytes(packed >> 32),
+            peak: bytes(packed & u64::from(u32::MAX)),
+        }
+    }
 
     fn read() -> Self {
         // On the stack: a growing `String` per reading cost more than the reading.
@@ -139,6 +162,39 @@ fn kib_field(status: &str, name: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_reading_keeps_its_pair_and_says_what_is_unknown() {
+        for memory in [
+            Memory {
+                rss: Some(150 * 1024 * 1024),
+                peak: Some(170 * 1024 * 1024),
+            },
+            Memory {
+                rss: None,
+                peak: Some(4096),
+            },
+            Memory::default(),
+        ] {
+            let back = Memory::unpack(memory.pack());
+            assert_eq!((back.rss, back.peak), (memory.rss, memory.peak));
+        }
+        // Kernel figures are whole KiB; anything past 4 TiB stays known, at the ceiling.
+        let huge = Memory::unpack(
+            Memory {
+                rss: Some(u64::MAX),
+                peak: Some(0),
+            }
+            .pack(),
+        );
+        assert_eq!(huge.rss, Some((u64::from(u32::MAX) - 1) * 1024));
+        assert_eq!(huge.peak, Some(0));
+        if cfg!(target_os = "linux") {
+            let a = Memory::now();
+            let b = Memory::now();
+            assert!(a.rss.is_some() && b.peak >= b.rss);
+        }
+    }
 
     #[test]
     fn latencies_are_summed_and_ranked_and_memory_is_read_where_the_system_says() {

@@ -91,6 +91,71 @@ fn prompts(calls: &Mutex<Vec<ChatRequest>>, name: &str) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn one_team_runs_tasks_of_several_stacks_each_with_its_own_prompts_and_rules() {
+    // The team prepares each stack's prompts and validator once and reads the first it
+    // prepared without a lock: every run must still get its own stack's.
+    /// The offline provider, noting each analysis prompt.
+    struct Noting(Mutex<Vec<String>>);
+    #[async_trait]
+    impl mgx_core::llm::LlmProvider for Noting {
+        fn id(&self) -> mgx_core::llm::ProviderId {
+            mgx_core::llm::ProviderId::new("offline", "scaffold")
+        }
+        async fn complete(&self, r: &ChatRequest) -> mgx_core::Result<ChatResponse> {
+            if action(r) == "analyze_task" {
+                self.0.lock().unwrap().push(r.messages[0].content.clone());
+            }
+            mgx_core::llm::LlmProvider::complete(&mgx_core::providers::Offline, r).await
+        }
+    }
+    let noted = Arc::new(Noting(Mutex::default()));
+    let team = Team::builder()
+        .provider(noted.clone())
+        .dry_run(true)
+        .output_dir("/nonexistent/mgx-team-stacks")
+        .build()
+        .unwrap();
+    let registry = mgx_stacks::StackRegistry::builtin();
+    for (task, stack) in [
+        ("Create a FastAPI /health endpoint with tests", "fastapi"),
+        ("Build a Laravel API for invoices", "laravel"),
+        ("Create a FastAPI /users endpoint", "fastapi"),
+        ("Build a Laravel API for orders", "laravel"),
+    ] {
+        let report = team.run(task).await;
+        assert_eq!(
+            report.status,
+            RunStatus::Completed,
+            "{task}: {:?}",
+            report.error
+        );
+        assert_eq!(report.stack.as_deref(), Some(stack));
+        let starter: Vec<String> = registry
+            .find(stack)
+            .unwrap()
+            .starter_files()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        for path in &starter {
+            assert!(
+                report.files.contains(path),
+                "{task}: {path} not in {:?}",
+                report.files
+            );
+        }
+        let validation = report.validations.last().unwrap();
+        assert!(validation.valid, "{task}: {:?}", validation.errors);
+        let prompt = noted.0.lock().unwrap().pop().unwrap();
+        let name = &registry.find(stack).unwrap().name;
+        assert!(
+            prompt.contains(&format!("for the {name} stack")),
+            "{task}: {prompt}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_offline_team_builds_every_stacks_starter() {
     let registry = mgx_stacks::StackRegistry::builtin();
     for spec in registry.iter() {
