@@ -5,7 +5,7 @@
 //! timer or a socket wakes it wherever the driver is turned, idle workers steal), and the
 //! allocator pays for every block freed on another thread than the one that allocated it:
 //! with 10,000 runs waiting on a 50 ms model on two cores, glibc's malloc took the batch from
-//! well over 1.4× the latency-bound ideal on the multi-thread runtime to about 1.25× on a pool
+//! 1.40–1.70× the latency-bound ideal on the multi-thread runtime to 1.21–1.28× on a pool
 //! (`benches/README.md`, "Team runs"). Each run's report is reduced to what this program
 //! needs on the run's own thread, for the same reason: a report dropped on another thread is
 //! freed there.

@@ -6,9 +6,9 @@
 //! allocator the most (glibc's malloc takes the other thread's arena lock) and leaves the run's
 //! state in the other core's cache. A pool runs one single-threaded runtime per thread and
 //! gives each run to the least busy one: with 10,000 runs waiting on a 50 ms model on two
-//! cores the batch took 1.27–1.28× the latency-bound ideal with glibc's malloc, where the
-//! multi-thread runtime took 1.57–1.61×, and 1.22–1.24× against 1.25× with mimalloc, measured
-//! side by side (`benches/README.md`, "Team runs").
+//! cores the batch took 1.21–1.28× the latency-bound ideal with glibc's malloc, where the
+//! multi-thread runtime took 1.40–1.70×, and 1.18–1.24× against 1.20–1.25× with mimalloc,
+//! measured side by side (`benches/README.md`, "Team runs").
 
 use std::future::Future;
 use std::pin::Pin;
