@@ -181,16 +181,26 @@ impl RunPool {
 }
 
 impl Shard {
+    /// Start thread `index`. Its runtime is built on the thread itself: a runtime dropped
+    /// where blocking is not allowed (a caller's async task, if the thread could not start)
+    /// would panic.
     fn start(index: usize) -> Result<Shard> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::config(format!("a run pool thread's runtime: {e}")))?;
-        let handle = runtime.handle().clone();
+        let (ready, handle) = std::sync::mpsc::sync_channel(1);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name(format!("mgx-pool-{index}"))
             .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(runtime.handle().clone()));
                 // Until the pool is dropped; dropping the runtime then drops the runs still
                 // on it, and their futures and handles report them cancelled.
                 runtime.block_on(async {
@@ -198,8 +208,19 @@ impl Shard {
                 });
             })
             .map_err(|e| Error::config(format!("a run pool thread: {e}")))?;
+        let runtime = match handle.recv() {
+            Ok(Ok(runtime)) => runtime,
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(Error::config(format!("a run pool thread's runtime: {e}")));
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(Error::config("a run pool thread ended before it started"));
+            }
+        };
         Ok(Shard {
-            runtime: handle,
+            runtime,
             load: Arc::new(AtomicUsize::new(0)),
             stop: Some(stop),
             thread: Some(thread),
@@ -208,7 +229,8 @@ impl Shard {
 }
 
 impl Drop for RunPool {
-    /// Stops every thread (the runs still going end as cancelled) and waits for them.
+    /// Stops every thread (the runs still going end as cancelled) and waits for them: it
+    /// blocks the dropping thread until they have dropped their runs, which is quick.
     fn drop(&mut self) {
         for shard in &mut self.shards {
             if let Some(stop) = shard.stop.take() {

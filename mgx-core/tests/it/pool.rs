@@ -275,3 +275,14 @@ fn a_spawned_future_gives_its_output_or_says_why_not() {
         mgx_core::Error::Cancelled
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_is_made_used_and_dropped_inside_an_async_task() {
+    let pool = RunPool::new(2).unwrap();
+    let team = dry_team(Where::new(Duration::ZERO));
+    let report = pool
+        .run(&team, "Task number 1: a FastAPI /health endpoint")
+        .await;
+    assert_eq!(report.status, RunStatus::Completed);
+    drop(pool);
+}
