@@ -19,7 +19,7 @@ use mgx_core::budget::Budget;
 use mgx_core::cost::PriceTable;
 use mgx_core::events::{ChannelSink, EventStream};
 use mgx_core::team::{
-    Approval, ApprovalPolicy, HumanReview, Message, ReviewVerdict, RunHandle, RunOptions,
+    Approval, ApprovalPolicy, HumanReview, Message, ReviewVerdict, RunHandle, RunOptions, RunPool,
     RunReport, RunStatus, Team,
 };
 
@@ -172,27 +172,31 @@ impl PyTeam {
     /// Run `task` (text, or the JSON task contract) to its end; awaitable, gives the
     /// `RunReport` (failures included: see `report.raise_for_status()`). Cancelling the
     /// awaiting task cancels the run.
-    #[pyo3(signature = (task, *, output_dir = None))]
+    #[pyo3(signature = (task, *, output_dir = None, pool = None))]
     fn run<'py>(
         &self,
         py: Python<'py>,
         task: String,
         output_dir: Option<PathBuf>,
+        pool: Option<PyRef<'_, PyRunPool>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
-        let started = self.start_run(&task, output_dir, Some(locals.clone()), false);
+        let pool = pool.map(|p| p.pool.clone());
+        let started = self.start_run(&task, output_dir, Some(locals.clone()), false, pool);
         pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, started.finish())
     }
 
     /// `run` for scripts: blocks until the run ends (an event loop of its own serves async
     /// providers and callbacks). Not from inside a running event loop: `await team.run()`.
-    #[pyo3(signature = (task, *, output_dir = None))]
+    #[pyo3(signature = (task, *, output_dir = None, pool = None))]
     fn run_sync(
         &self,
         py: Python<'_>,
         task: String,
         output_dir: Option<PathBuf>,
+        pool: Option<PyRef<'_, PyRunPool>>,
     ) -> PyResult<PyRunReport> {
+        let pool = pool.map(|p| p.pool.clone());
         let event_loop = py.import("asyncio")?.call_method0("new_event_loop")?;
         let team = PyTeam {
             team: self.team.clone(),
@@ -201,7 +205,7 @@ impl PyTeam {
         let result =
             pyo3_async_runtimes::tokio::run_until_complete(event_loop.clone(), async move {
                 let locals = Python::attach(pyo3_async_runtimes::tokio::get_current_locals)?;
-                team.start_run(&task, output_dir, Some(locals), false)
+                team.start_run(&task, output_dir, Some(locals), false, pool)
                     .finish()
                     .await
             });
@@ -211,10 +215,17 @@ impl PyTeam {
 
     /// Start `task` and return its `Run` at once: await its plan, approve or reject it,
     /// iterate its events, cancel it, await its report.
-    #[pyo3(signature = (task, *, output_dir = None))]
-    fn start(&self, py: Python<'_>, task: String, output_dir: Option<PathBuf>) -> PyRun {
+    #[pyo3(signature = (task, *, output_dir = None, pool = None))]
+    fn start(
+        &self,
+        py: Python<'_>,
+        task: String,
+        output_dir: Option<PathBuf>,
+        pool: Option<PyRef<'_, PyRunPool>>,
+    ) -> PyRun {
         let locals = pyo3_async_runtimes::tokio::get_current_locals(py).ok();
-        let started = self.start_run(&task, output_dir, locals, true);
+        let pool = pool.map(|p| p.pool.clone());
+        let started = self.start_run(&task, output_dir, locals, true, pool);
         PyRun {
             handle: started.handle,
             events: started
@@ -347,6 +358,7 @@ impl PyTeam {
         output_dir: Option<PathBuf>,
         locals: Option<TaskLocals>,
         queue: bool,
+        pool: Option<Arc<RunPool>>,
     ) -> Started {
         let (mut options, delivery) = self.event_options(locals.as_ref());
         if let Some(dir) = output_dir {
@@ -363,8 +375,13 @@ impl PyTeam {
                 Box::pin(pyo3_async_runtimes::tokio::scope(locals.clone(), run))
             }));
         }
-        let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
-        let handle = Arc::new(self.team.start_with(task, options));
+        let handle = Arc::new(match pool {
+            Some(pool) => pool.start_with(&self.team, task, options),
+            None => {
+                let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
+                self.team.start_with(task, options)
+            }
+        });
         Started {
             handle,
             events,
@@ -850,8 +867,67 @@ impl PyRunReport {
     }
 }
 
+/// Threads that run teams' tasks, each run kept on one thread from its start to its end:
+/// for programs running hundreds or thousands of runs at once (`team.run(task, pool=pool)`).
+/// On the shared runtime a run moves between threads from one model call to the next, and
+/// the allocator pays for every block freed on another thread than the one that made it.
+/// `threads` defaults to one per core. The threads stop when the pool is collected; runs
+/// still going then end as cancelled.
+#[pyclass(name = "RunPool", module = "mgx", frozen)]
+pub(crate) struct PyRunPool {
+    pool: Arc<RunPool>,
+}
+
+#[pymethods]
+impl PyRunPool {
+    #[new]
+    #[pyo3(signature = (threads = None))]
+    fn new(threads: Option<usize>) -> PyResult<Self> {
+        let pool = match threads {
+            Some(n) => RunPool::new(n),
+            None => RunPool::per_core(),
+        }
+        .map_err(|e| core_err(&e))?;
+        Ok(PyRunPool {
+            pool: Arc::new(pool),
+        })
+    }
+
+    /// How many threads the pool has.
+    #[getter]
+    fn threads(&self) -> usize {
+        self.pool.threads()
+    }
+
+    /// Runs started on the pool and not yet ended.
+    #[getter]
+    fn in_flight(&self) -> usize {
+        self.pool.in_flight()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "RunPool(threads={}, in_flight={})",
+            self.pool.threads(),
+            self.pool.in_flight()
+        )
+    }
+}
+
+impl Drop for PyRunPool {
+    /// Stopping the threads waits for them, and one of them may be waiting for the GIL that
+    /// the collecting thread holds: they are stopped from a thread of their own.
+    fn drop(&mut self) {
+        let pool = Arc::clone(&self.pool);
+        let _ = std::thread::Builder::new()
+            .name("mgx-pool-stop".into())
+            .spawn(move || drop(pool));
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTeam>()?;
+    m.add_class::<PyRunPool>()?;
     m.add_class::<PyRun>()?;
     m.add_class::<PyEventStream>()?;
     m.add_class::<PyRunReport>()?;

@@ -635,3 +635,70 @@ async def test_git_commits_the_result_on_a_branch_of_its_own(tmp_path):
         mgx.Team(git={"colour": "blue"})
     with pytest.raises(mgx.ConfigError):
         mgx.Team(git={"pull_request": True})
+
+
+async def test_runs_on_a_run_pool_complete_with_python_providers_and_callbacks():
+    pool = mgx.RunPool(2)
+    assert pool.threads == 2 and pool.in_flight == 0
+    counts = {}
+
+    def on_event(event):
+        counts.setdefault(event["run_id"], []).append(event["event_type"])
+
+    sync_model, async_model = SyncModel(), AsyncModel(delay=0.002)
+    offline = mgx.Team(stack="fastapi", dry_run=True)
+    reports = await asyncio.gather(*(offline.run(TASK, pool=pool) for _ in range(200)))
+    assert all(r.ok for r in reports)
+    for model in (sync_model, async_model):
+        team = mgx.Team(provider=model, stack="fastapi", dry_run=True, on_event=on_event)
+        reports = await asyncio.gather(*(team.run(TASK, pool=pool) for _ in range(10)))
+        assert all(r.ok for r in reports), [r.error for r in reports]
+    # The async provider ran on the caller's loop, as without a pool; every run called back.
+    assert async_model.loops == {id(asyncio.get_running_loop())}
+    assert len(counts) == 20 and all(kinds[-1] == "completion" for kinds in counts.values())
+    assert pool.in_flight == 0
+    assert repr(pool) == "RunPool(threads=2, in_flight=0)"
+
+
+async def test_a_pooled_run_is_approved_and_cancelled_through_its_handle(tmp_path):
+    pool = mgx.RunPool()
+    assert pool.threads >= 1
+    team = mgx.Team(provider=AsyncModel(delay=0.05), stack="fastapi", output_dir=tmp_path, approval="manual")
+    run = team.start(TASK, pool=pool)
+    assert (await run.plan())["data"]["steps"]
+    run.approve()
+    assert (await run).ok
+    assert (tmp_path / "app" / "main.py").is_file()
+    other = team.start(TASK, output_dir=tmp_path / "other", pool=pool)
+    await other.plan()
+    other.cancel()
+    assert (await other).status == "cancelled"
+    assert not (tmp_path / "other").exists()
+
+
+def test_run_sync_takes_a_pool_and_a_pool_of_no_threads_is_refused():
+    pool = mgx.RunPool(1)
+    assert mgx.Team(stack="fastapi", dry_run=True).run_sync(TASK, pool=pool).ok
+    with pytest.raises(mgx.ConfigError, match="at least one thread"):
+        mgx.RunPool(0)
+    with pytest.raises(TypeError):
+        mgx.Team(dry_run=True).run_sync(TASK, pool="two threads")
+
+
+async def test_runs_end_as_cancelled_when_their_pool_is_collected():
+    class SlowSync(SyncModel):
+        def complete(self, messages, **params):
+            time.sleep(0.02)
+            return super().complete(messages, **params)
+
+    import gc
+
+    for model in (AsyncModel(delay=0.05), SlowSync()):
+        pool = mgx.RunPool(2)
+        team = mgx.Team(provider=model, stack="fastapi", dry_run=True)
+        runs = [asyncio.ensure_future(team.run(TASK, pool=pool)) for _ in range(20)]
+        await asyncio.sleep(0.03)
+        del pool
+        gc.collect()
+        reports = await asyncio.wait_for(asyncio.gather(*runs), 10)
+        assert {r.status for r in reports} == {"cancelled"}

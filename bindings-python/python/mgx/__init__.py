@@ -22,6 +22,10 @@ A team run (offline here: the default provider is a scaffold generator, not a mo
 ``cache`` (``MemoryCache``, ``RedisCache``), ``on_event``, ``approval`` (``"auto"``,
 ``"manual"`` or a callable), ``human_reviewer``, budgets, ``project`` for patch mode … Every
 error is a subclass of ``MgxError`` with a stable ``.code``.
+
+Hundreds or thousands of runs at once go faster on a ``RunPool`` (one thread per core by
+default, each run kept on one thread): ``await team.run(task, pool=pool)``; ``run_sync`` and
+``start`` take ``pool=`` too.
 """
 
 from mgx._mgx import (
@@ -70,6 +74,7 @@ from mgx._mgx import (
     RejectedError,
     ResolvedStack,
     Run,
+    RunPool,
     RunReport,
     Scripted,
     ScriptedError,
@@ -150,6 +155,7 @@ __all__ = [
     "RejectedError",
     "ResolvedStack",
     "Run",
+    "RunPool",
     "RunReport",
     "Scripted",
     "ScriptedError",
