@@ -142,6 +142,8 @@ export interface RunOptions {
   outputDir?: string
   /** Aborting it cancels the run. */
   signal?: AbortSignal
+  /** Run on this pool's threads, the run kept on one of them (many runs at once). */
+  pool?: RunPool
 }
 
 export interface Validation {
@@ -344,6 +346,22 @@ export declare class Run {
   report(): Promise<RunReport>
   /** The run's events, from the first (`analysis_start`) to the last; one consumer. */
   events(): EventStream
+}
+
+/**
+ * Threads that run teams' tasks, each run kept on one thread from its start to its end: for
+ * programs running hundreds or thousands of runs at once (`team.run(task, { pool })`). On
+ * the addon's shared runtime a run moves between threads from one model call to the next,
+ * and the allocator pays for every block freed on another thread than the one that made it.
+ * `threads` defaults to one per core. The threads stop when the pool is collected; runs
+ * still going then end as cancelled.
+ */
+export declare class RunPool {
+  constructor(threads?: number | undefined | null)
+  /** How many threads the pool has. */
+  get threads(): number
+  /** Runs started on the pool and not yet ended. */
+  get inFlight(): number
 }
 
 /** Answers from a list, one per call, in order; a call past the end fails with code `scripted`. */

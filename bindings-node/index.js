@@ -843,6 +843,7 @@ module.exports.OpenAICompatible = nativeBinding.OpenAICompatible
 module.exports.OpenAiCompatible = nativeBinding.OpenAiCompatible
 module.exports.RedisCache = nativeBinding.RedisCache
 module.exports.Run = nativeBinding.Run
+module.exports.RunPool = nativeBinding.RunPool
 module.exports.Scripted = nativeBinding.Scripted
 module.exports.StackRegistry = nativeBinding.StackRegistry
 module.exports.TaskSpec = nativeBinding.TaskSpec

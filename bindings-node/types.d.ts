@@ -142,6 +142,8 @@ export interface RunOptions {
   outputDir?: string
   /** Aborting it cancels the run. */
   signal?: AbortSignal
+  /** Run on this pool's threads, the run kept on one of them (many runs at once). */
+  pool?: RunPool
 }
 
 export interface Validation {

@@ -1,5 +1,6 @@
-//! The team runtime for JS: `Team`, `Run` (a started run's handle) and `EventStream` (a run's
-//! events as an async iterator). Runs execute on the addon's tokio runtime; JS callbacks
+//! The team runtime for JS: `Team`, `Run` (a started run's handle), `EventStream` (a run's
+//! events as an async iterator) and `RunPool`. Runs execute on the addon's tokio runtime, or on
+//! a `RunPool`'s threads when a run's options name one; JS callbacks
 //! (providers, `onEvent`, `approval`, `humanReviewer`) are called through thread-safe functions
 //! and may return Promises. Reports and events are plain objects in the JSON shape of the
 //! report and of the event contract (the same as `mgx run --json` and Python's `to_dict()`).
@@ -20,6 +21,63 @@ use mgx_core::team::{
     Approval, ApprovalPolicy, HumanReview, Message, ReviewVerdict, RunHandle, RunOptions,
     RunReport, RunStatus,
 };
+
+/// Threads that run teams' tasks, each run kept on one thread from its start to its end: for
+/// programs running hundreds or thousands of runs at once (`team.run(task, { pool })`). On
+/// the addon's shared runtime a run moves between threads from one model call to the next,
+/// and the allocator pays for every block freed on another thread than the one that made it.
+/// `threads` defaults to one per core. The threads stop when the pool is collected; runs
+/// still going then end as cancelled.
+#[napi]
+pub struct RunPool {
+    inner: Arc<mgx_core::team::RunPool>,
+}
+
+#[napi]
+impl RunPool {
+    #[napi(constructor)]
+    pub fn new(threads: Option<u32>) -> Result<Self> {
+        let pool = match threads {
+            Some(n) => mgx_core::team::RunPool::new(n as usize),
+            None => mgx_core::team::RunPool::per_core(),
+        }
+        .map_err(|e| core_err(&e))?;
+        Ok(RunPool {
+            inner: Arc::new(pool),
+        })
+    }
+
+    /// How many threads the pool has.
+    #[napi(getter)]
+    pub fn threads(&self) -> u32 {
+        u32::try_from(self.inner.threads()).unwrap_or(u32::MAX)
+    }
+
+    /// Runs started on the pool and not yet ended.
+    #[napi(getter)]
+    pub fn in_flight(&self) -> u32 {
+        u32::try_from(self.inner.in_flight()).unwrap_or(u32::MAX)
+    }
+}
+
+impl Drop for RunPool {
+    /// Stopping the threads waits for them: not on the JS thread, which the collector runs on.
+    fn drop(&mut self) {
+        let pool = Arc::clone(&self.inner);
+        let _ = std::thread::Builder::new()
+            .name("mgx-pool-stop".into())
+            .spawn(move || drop(pool));
+    }
+}
+
+/// The pool of one of ours, if `value` is one.
+fn pool_from(env: &Env, value: &Unknown) -> Option<Arc<mgx_core::team::RunPool>> {
+    // SAFETY: `from_napi_value` checks the class recorded at wrap time; another object is an
+    // `Err`, never a bad cast.
+    unsafe { ClassInstance::<RunPool>::from_napi_value(env.raw(), value.raw()) }
+        .ok()
+        .map(|p| p.inner.clone())
+}
 
 use crate::caches::cache_from;
 use crate::error::{Failure, Result, Settled, core_err, invalid, promise};
@@ -289,11 +347,19 @@ impl Team {
     ) -> Result<Started> {
         let (mut options, delivery) = self.event_options();
         let mut signal = None;
+        let mut pool = None;
         if let Some(o) = run_options {
             if let Some(d) = get::<String>(o, "outputDir")? {
                 options = options.output_dir(d);
             }
             signal = get::<Object>(o, "signal")?;
+            if let Some(p) = get::<Unknown>(o, "pool")?
+                && p.get_type().map_err(napi_err)? != ValueType::Undefined
+            {
+                pool = Some(
+                    pool_from(env, &p).ok_or_else(|| invalid("option `pool` must be a RunPool"))?,
+                );
+            }
         }
         // A signal that fired already: the run starts cancelled (no race with a fast run).
         if let Some(signal) = &signal
@@ -307,9 +373,10 @@ impl Team {
             options = options.sink(Arc::new(sink));
             events = Some(rx);
         }
-        let handle = Arc::new(within_runtime_if_available(|| {
-            self.team.start_with(task, options)
-        }));
+        let handle = Arc::new(match pool {
+            Some(pool) => pool.start_with(&self.team, task, options),
+            None => within_runtime_if_available(|| self.team.start_with(task, options)),
+        });
         if let Some(signal) = signal {
             cancel_on_abort(env, &signal, handle.clone())?;
         }

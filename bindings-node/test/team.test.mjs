@@ -187,6 +187,47 @@ test('many concurrent runs call back for each run', async () => {
   for (const kinds of byRun.values()) assert.equal(kinds.at(-1), 'completion');
 });
 
+test('runs on a RunPool complete with JS providers, callbacks, approval and cancellation', async () => {
+  const pool = new mgx.RunPool(2);
+  assert.equal(pool.threads, 2);
+  assert.equal(pool.inFlight, 0);
+  const offline = new mgx.Team({ stack: 'fastapi', dryRun: true });
+  const reports = await Promise.all(Array.from({ length: 200 }, () => offline.run(TASK, { pool })));
+  assert.ok(reports.every((r) => r.status === 'completed'));
+  const byRun = new Map();
+  for (const provider of [syncModel(), asyncModel(2)]) {
+    const team = new mgx.Team({
+      provider,
+      stack: 'fastapi',
+      dryRun: true,
+      onEvent: (e) => byRun.set(e.run_id, [...(byRun.get(e.run_id) ?? []), e.event_type]),
+    });
+    const done = await Promise.all(Array.from({ length: 10 }, () => team.run(TASK, { pool })));
+    assert.ok(done.every((r) => r.status === 'completed'));
+  }
+  assert.equal(byRun.size, 20);
+  for (const kinds of byRun.values()) assert.equal(kinds.at(-1), 'completion');
+
+  const out = temp('pool');
+  const team = new mgx.Team({ provider: asyncModel(20), stack: 'fastapi', approval: 'manual', outputDir: out });
+  const run = team.start(TASK, { pool });
+  assert.ok((await run.plan()).data.steps.length > 0);
+  run.approve();
+  assert.equal((await run.report()).status, 'completed');
+  assert.ok(existsSync(join(out, 'app/main.py')));
+  const controller = new AbortController();
+  const running = team.run(TASK, { pool, signal: controller.signal, outputDir: join(out, 'other') });
+  setTimeout(() => controller.abort(), 30);
+  await assert.rejects(running, { code: 'cancelled' });
+  assert.equal(existsSync(join(out, 'other')), false);
+  assert.equal(pool.inFlight, 0);
+
+  assert.throws(() => new mgx.RunPool(0), (e) => e.code === 'config' && /at least one thread/.test(e.message));
+  assert.throws(() => offline.run(TASK, { pool: {} }), /option `pool` must be a RunPool/);
+  assert.throws(() => offline.run(TASK, { pool: offline }), /option `pool` must be a RunPool/);
+  assert.ok(new mgx.RunPool().threads >= 1);
+});
+
 test('a plan is approved through the run handle', async () => {
   const out = temp('approve');
   const run = new mgx.Team({ approval: 'manual', outputDir: out }).start(TASK);

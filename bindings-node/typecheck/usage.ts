@@ -30,6 +30,9 @@ async function main(): Promise<void> {
   const team = new mgx.Team(options)
   const controller = new AbortController()
   try {
+    const pool = new mgx.RunPool(2)
+    const pooled: RunReport = await team.run('Create a FastAPI /health endpoint', { pool })
+    console.log(pooled.status, pool.threads, pool.inFlight)
     const report: RunReport = await team.run('Create a FastAPI /health endpoint', { signal: controller.signal })
     const files: string[] = report.files
     const cost: number | null = report.cost_usd
