@@ -26,9 +26,11 @@ use crate::error::{Error, Result};
 ///
 /// A pooled run's future ([`PooledRun`]) and handle ([`RunHandle`]) can be awaited anywhere: on
 /// any tokio runtime, or with a plain executor such as `futures::executor::block_on`. The
-/// team is shared by all threads (its provider's connections are used from each; the
-/// threads run as long as the pool lives). Dropping the pool stops its threads: runs still
-/// going end as cancelled, having written nothing.
+/// team is shared by all threads: its provider's connections are used from each, and a
+/// connection is driven by the runtime that opened it — the pool's threads run as long as the
+/// pool lives; a connection a caller's single-threaded runtime opened before needs that
+/// runtime running too. Dropping the pool stops its threads: runs still going end as
+/// cancelled, having written nothing.
 ///
 /// ```
 /// use mgx_core::team::{RunPool, RunStatus, Team};
