@@ -63,10 +63,7 @@ impl RunPool {
 impl Drop for RunPool {
     /// Stopping the threads waits for them: not on the JS thread, which the collector runs on.
     fn drop(&mut self) {
-        let pool = Arc::clone(&self.inner);
-        let _ = std::thread::Builder::new()
-            .name("mgx-pool-stop".into())
-            .spawn(move || drop(pool));
+        mgx_core::team::RunPool::drop_detached(Arc::clone(&self.inner));
     }
 }
 

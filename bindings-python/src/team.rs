@@ -918,10 +918,7 @@ impl Drop for PyRunPool {
     /// Stopping the threads waits for them, and one of them may be waiting for the GIL that
     /// the collecting thread holds: they are stopped from a thread of their own.
     fn drop(&mut self) {
-        let pool = Arc::clone(&self.pool);
-        let _ = std::thread::Builder::new()
-            .name("mgx-pool-stop".into())
-            .spawn(move || drop(pool));
+        RunPool::drop_detached(Arc::clone(&self.pool));
     }
 }
 

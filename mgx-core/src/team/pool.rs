@@ -165,6 +165,16 @@ impl RunPool {
         team.start_in(task, options, load, |run| drop(shard.runtime.spawn(run)))
     }
 
+    /// Drop `pool` on a thread of its own. Dropping a pool waits for its threads to stop, and
+    /// one of them may be waiting for something the dropping thread holds (a Python
+    /// interpreter's lock, a UI thread): a binding's finalizer lets go this way. When no
+    /// thread can be started, `pool` is dropped here.
+    pub fn drop_detached(pool: Arc<RunPool>) {
+        let _ = std::thread::Builder::new()
+            .name("mgx-pool-stop".into())
+            .spawn(move || drop(pool));
+    }
+
     /// The thread with the fewest runs, searched from the turning start.
     fn least_busy(&self) -> &Shard {
         let n = self.shards.len();

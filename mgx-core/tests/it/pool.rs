@@ -286,3 +286,14 @@ async fn a_pool_is_made_used_and_dropped_inside_an_async_task() {
     assert_eq!(report.status, RunStatus::Completed);
     drop(pool);
 }
+
+#[test]
+fn a_pool_dropped_detached_still_ends_its_runs() {
+    let pool = std::sync::Arc::new(RunPool::new(1).unwrap());
+    let team = dry_team(Where::hanging("draft_plan"));
+    let run = pool.run(&team, "Task number 1: a FastAPI /health endpoint");
+    std::thread::sleep(Duration::from_millis(50));
+    RunPool::drop_detached(pool);
+    let report = futures::executor::block_on(run);
+    assert_eq!(report.status, RunStatus::Cancelled);
+}
