@@ -228,6 +228,36 @@ test('runs on a RunPool complete with JS providers, callbacks, approval and canc
   assert.ok(new mgx.RunPool().threads >= 1);
 });
 
+test('runs end as cancelled when their pool is collected', async () => {
+  // Collection needs --expose-gc: the check runs in a child process of its own.
+  const { execFileSync } = await import('node:child_process');
+  const script = `
+    const mgx = require(${JSON.stringify(require.resolve('../index.js'))});
+    const action = (m) => m[0].content.split('\\n')[0].replace('mgx-action:', '').trim();
+    // Plans never come; their promises are kept, so that collection takes the pool alone.
+    const waiting = [];
+    const team = new mgx.Team({
+      stack: 'fastapi',
+      dryRun: true,
+      provider: {
+        complete: (m) =>
+          action(m) === 'draft_plan'
+            ? new Promise((resolve) => waiting.push(resolve))
+            : '{"complexity": "S", "files": ["app/main.py"]}',
+      },
+    });
+    let pool = new mgx.RunPool(2);
+    const runs = Array.from({ length: 10 }, () => team.run('a FastAPI /health endpoint', { pool }).catch((e) => e.code));
+    setTimeout(() => {
+      pool = null;
+      global.gc();
+      Promise.all(runs).then((codes) => { console.log(JSON.stringify(codes)); process.exit(0); });
+    }, 100);
+  `;
+  const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 20000 });
+  assert.deepEqual(JSON.parse(out.trim()), Array(10).fill('cancelled'));
+});
+
 test('a plan is approved through the run handle', async () => {
   const out = temp('approve');
   const run = new mgx.Team({ approval: 'manual', outputDir: out }).start(TASK);
