@@ -28,9 +28,10 @@ impl PyCache {
     /// Empty the cache (awaitable).
     fn clear<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            inner.clear().await.map_err(|e| core_err(&e))
-        })
+        crate::bridge::future_into_py(
+            py,
+            async move { inner.clear().await.map_err(|e| core_err(&e)) },
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod bridge;
 mod caches;
 mod convert;
 mod error;

@@ -13,6 +13,7 @@ use pyo3::types::{PyDict, PyString};
 use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, ProviderId, Usage};
 use mgx_core::providers::{Cassette, CassetteMode, Offline, OpenAiCompatible, Scripted};
 
+use crate::bridge::{Plain, RunLoop, future_into_py};
 use crate::convert::{from_py, to_py, type_name};
 use crate::error::{core_err, from_python};
 
@@ -43,9 +44,9 @@ impl PyProvider {
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = request_from_py(messages, params)?;
         let inner = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        future_into_py(py, async move {
             let answer = inner.complete(&request).await.map_err(|e| core_err(&e))?;
-            Python::attach(|py| to_py(py, &answer).map(Bound::unbind))
+            Ok(Plain(answer))
         })
     }
 
@@ -237,12 +238,17 @@ pub(crate) fn provider_from(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn LlmProvi
 }
 
 /// A Python object as a core provider. A sync `complete` runs on tokio's blocking pool (it may
-/// do blocking I/O); an `async def complete` runs on the event loop the run was started from.
+/// do blocking I/O); an `async def complete` runs on the event loop the run was started from,
+/// started and read there in batches with the other runs' calls (see `bridge`).
 struct PythonProvider {
     obj: Arc<Py<PyAny>>,
     is_async: bool,
     id: ProviderId,
 }
+
+/// Why an awaitable answer cannot be awaited.
+const NO_LOOP: &str = "an async provider needs the event loop of the run: start the run from \
+     async code (await team.run(...)) or with team.run_sync(...), which runs one";
 
 #[async_trait]
 impl LlmProvider for PythonProvider {
@@ -252,56 +258,45 @@ impl LlmProvider for PythonProvider {
 
     async fn complete(&self, request: &ChatRequest) -> mgx_core::Result<ChatResponse> {
         // The run's event loop, when it has one (a run started from async code carries it).
-        let locals = Python::attach(pyo3_async_runtimes::tokio::get_current_locals).ok();
-        let answer = if self.is_async {
-            let awaiting = Python::attach(|py| {
-                let coroutine = call_complete(py, &self.obj, request)?;
-                awaitable(locals.as_ref(), coroutine)
-            })
-            .map_err(from_python)?;
-            awaiting.await.map_err(from_python)?
-        } else {
+        let run_loop = RunLoop::of_task();
+        if self.is_async {
+            let run_loop = run_loop.ok_or_else(|| from_python(PyTypeError::new_err(NO_LOOP)))?;
             let (obj, request) = (self.obj.clone(), request.clone());
-            let outcome = tokio::task::spawn_blocking(move || {
-                Python::attach(|py| -> PyResult<Result<Py<PyAny>, _>> {
-                    let answer = call_complete(py, &obj, &request)?;
-                    // A sync function may still hand back an awaitable.
-                    if answer.hasattr("__await__")? {
-                        Ok(Err(awaitable(locals.as_ref(), answer)?))
-                    } else {
-                        Ok(Ok(answer.unbind()))
-                    }
-                })
+            return run_loop
+                .call(
+                    move |py| call_complete(py, &obj, &request),
+                    response_from_py,
+                )
+                .await
+                .map_err(from_python);
+        }
+        let (obj, request) = (self.obj.clone(), request.clone());
+        let outcome = tokio::task::spawn_blocking(move || {
+            Python::attach(|py| -> PyResult<Result<ChatResponse, Py<PyAny>>> {
+                let answer = call_complete(py, &obj, &request)?;
+                // A sync function may still hand back an awaitable.
+                if answer.hasattr("__await__")? {
+                    Ok(Err(answer.unbind()))
+                } else {
+                    response_from_py(&answer).map(Ok)
+                }
             })
-            .await
-            .map_err(|e| mgx_core::Error::provider(format!("the provider's thread failed: {e}")))?
-            .map_err(from_python)?;
-            match outcome {
-                Ok(answer) => answer,
-                Err(awaiting) => awaiting.await.map_err(from_python)?,
+        })
+        .await
+        .map_err(|e| mgx_core::Error::provider(format!("the provider's thread failed: {e}")))?
+        .map_err(from_python)?;
+        match outcome {
+            Ok(answer) => Ok(answer),
+            Err(awaitable) => {
+                let run_loop =
+                    run_loop.ok_or_else(|| from_python(PyTypeError::new_err(NO_LOOP)))?;
+                run_loop
+                    .call(move |py| Ok(awaitable.into_bound(py)), response_from_py)
+                    .await
+                    .map_err(from_python)
             }
-        };
-        Python::attach(|py| response_from_py(answer.bind(py))).map_err(from_python)
+        }
     }
-}
-
-type Awaiting =
-    std::pin::Pin<Box<dyn std::future::Future<Output = PyResult<Py<PyAny>>> + Send + 'static>>;
-
-/// An awaitable's result as a Rust future, on the run's event loop.
-fn awaitable(
-    locals: Option<&pyo3_async_runtimes::TaskLocals>,
-    awaitable: Bound<'_, PyAny>,
-) -> PyResult<Awaiting> {
-    let locals = locals.ok_or_else(|| {
-        PyTypeError::new_err(
-            "an async provider needs the event loop of the run: start the run from async code \
-             (await team.run(...)) or with team.run_sync(...), which runs one",
-        )
-    })?;
-    Ok(Box::pin(pyo3_async_runtimes::into_future_with_locals(
-        locals, awaitable,
-    )?))
 }
 
 /// `obj.complete(messages, **params)`.

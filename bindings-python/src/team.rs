@@ -13,7 +13,6 @@ use futures::StreamExt;
 use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString};
-use pyo3_async_runtimes::TaskLocals;
 
 use mgx_core::budget::Budget;
 use mgx_core::cost::PriceTable;
@@ -23,6 +22,7 @@ use mgx_core::team::{
     RunReport, RunStatus, Team,
 };
 
+use crate::bridge::{Plain, RunLoop, future_into_py};
 use crate::caches::PyCache;
 use crate::convert::{from_py, to_py, type_name, value_to_py};
 use crate::error::{MgxError, core_err, rejected};
@@ -180,10 +180,10 @@ impl PyTeam {
         output_dir: Option<PathBuf>,
         pool: Option<PyRef<'_, PyRunPool>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+        let run_loop = RunLoop::current(py)?;
         let pool = pool.map(|p| p.pool.clone());
-        let started = self.start_run(&task, output_dir, Some(locals.clone()), false, pool);
-        pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, started.finish())
+        let started = self.start_run(&task, output_dir, Some(run_loop), false, pool);
+        future_into_py(py, started.finish())
     }
 
     /// `run` for scripts: blocks until the run ends (an event loop of its own serves async
@@ -198,17 +198,11 @@ impl PyTeam {
     ) -> PyResult<PyRunReport> {
         let pool = pool.map(|p| p.pool.clone());
         let event_loop = py.import("asyncio")?.call_method0("new_event_loop")?;
-        let team = PyTeam {
-            team: self.team.clone(),
-            on_event: self.on_event.clone(),
-        };
+        // The run's async providers and callbacks queue on the loop until it runs, just below.
+        let run_loop = RunLoop::new(&event_loop)?;
+        let started = self.start_run(&task, output_dir, Some(run_loop), false, pool);
         let result =
-            pyo3_async_runtimes::tokio::run_until_complete(event_loop.clone(), async move {
-                let locals = Python::attach(pyo3_async_runtimes::tokio::get_current_locals)?;
-                team.start_run(&task, output_dir, Some(locals), false, pool)
-                    .finish()
-                    .await
-            });
+            pyo3_async_runtimes::tokio::run_until_complete(event_loop.clone(), started.finish());
         event_loop.call_method0("close")?;
         result
     }
@@ -223,9 +217,9 @@ impl PyTeam {
         output_dir: Option<PathBuf>,
         pool: Option<PyRef<'_, PyRunPool>>,
     ) -> PyRun {
-        let locals = pyo3_async_runtimes::tokio::get_current_locals(py).ok();
+        let run_loop = RunLoop::current(py).ok();
         let pool = pool.map(|p| p.pool.clone());
-        let started = self.start_run(&task, output_dir, locals, true, pool);
+        let started = self.start_run(&task, output_dir, run_loop, true, pool);
         PyRun {
             handle: started.handle,
             events: started
@@ -238,16 +232,18 @@ impl PyTeam {
     /// Continue a run journaled under `run_dir=` (awaitable `RunReport`): nothing the journal
     /// has is paid for twice.
     fn resume<'py>(&self, py: Python<'py>, run_dir: PathBuf) -> PyResult<Bound<'py, PyAny>> {
-        let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+        let run_loop = RunLoop::current(py)?;
         let team = self.team.clone();
-        let (options, delivery) = self.event_options(Some(&locals));
-        pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, async move {
+        let (options, delivery) = self.event_options(Some(&run_loop));
+        // The resumed run is driven by this future: its providers see the loop through it.
+        let resumed = run_loop.scope(async move {
             let report = team.resume_with(&run_dir, options).await;
             if let Some(d) = delivery {
                 let _ = d.await;
             }
             Ok(PyRunReport::new(report))
-        })
+        });
+        future_into_py(py, resumed)
     }
 
     fn __repr__(&self) -> String {
@@ -336,7 +332,7 @@ impl PyTeam {
     /// The run's options for events: `on_event`'s sink and the task delivering to it.
     fn event_options(
         &self,
-        locals: Option<&TaskLocals>,
+        run_loop: Option<&RunLoop>,
     ) -> (RunOptions, Option<tokio::task::JoinHandle<()>>) {
         let mut options = RunOptions::default();
         let mut delivery = None;
@@ -344,9 +340,9 @@ impl PyTeam {
             let (sink, rx) = ChannelSink::new(RUN_EVENTS);
             options = options.sink(Arc::new(sink));
             let callback = callback.clone();
-            let locals = locals.cloned();
+            let run_loop = run_loop.cloned();
             delivery = Some(
-                pyo3_async_runtimes::tokio::get_runtime().spawn(deliver(rx, callback, locals)),
+                pyo3_async_runtimes::tokio::get_runtime().spawn(deliver(rx, callback, run_loop)),
             );
         }
         (options, delivery)
@@ -356,11 +352,11 @@ impl PyTeam {
         &self,
         task: &str,
         output_dir: Option<PathBuf>,
-        locals: Option<TaskLocals>,
+        run_loop: Option<RunLoop>,
         queue: bool,
         pool: Option<Arc<RunPool>>,
     ) -> Started {
-        let (mut options, delivery) = self.event_options(locals.as_ref());
+        let (mut options, delivery) = self.event_options(run_loop.as_ref());
         if let Some(dir) = output_dir {
             options = options.output_dir(dir);
         }
@@ -370,10 +366,8 @@ impl PyTeam {
             options = options.sink(Arc::new(sink));
             events = Some(rx);
         }
-        if let Some(locals) = locals {
-            options = options.wrap(Arc::new(move |run| {
-                Box::pin(pyo3_async_runtimes::tokio::scope(locals.clone(), run))
-            }));
+        if let Some(run_loop) = run_loop {
+            options = options.wrap(Arc::new(move |run| Box::pin(run_loop.clone().scope(run))));
         }
         let handle = Arc::new(match pool {
             Some(pool) => pool.start_with(&self.team, task, options),
@@ -390,31 +384,33 @@ impl PyTeam {
     }
 }
 
-/// Call `callback(event)` for each event, in order; a coroutine it returns is awaited on the
-/// run's event loop. What it raises is reported as unraisable (the run goes on).
-async fn deliver(mut rx: EventStream, callback: Arc<Py<PyAny>>, locals: Option<TaskLocals>) {
+/// Call `callback(event)` for each event, in order, on the run's event loop (a coroutine it
+/// returns is awaited there before the next event). Without a loop (a run started from sync
+/// code), a plain callback is called from a runtime thread. What it raises is reported as
+/// unraisable (the run goes on).
+async fn deliver(mut rx: EventStream, callback: Arc<Py<PyAny>>, run_loop: Option<RunLoop>) {
     while let Some(event) = rx.next().await {
-        let pending = Python::attach(|py| {
-            let called = to_py(py, &event).and_then(|e| callback.bind(py).call1((e,)));
-            let awaited = called.and_then(|r| {
-                if !r.hasattr("__await__")? {
-                    return Ok(None);
-                }
-                let locals = locals.as_ref().ok_or_else(|| {
-                    PyTypeError::new_err(
-                        "an async on_event needs the run's event loop: start the run from async code",
+        let delivered = match &run_loop {
+            Some(run_loop) => {
+                let callback = callback.clone();
+                run_loop
+                    .call(
+                        move |py| to_py(py, &event).and_then(|e| callback.bind(py).call1((e,))),
+                        |_| Ok(()),
                     )
-                })?;
-                pyo3_async_runtimes::into_future_with_locals(locals, r).map(Some)
-            });
-            awaited.unwrap_or_else(|e| {
-                e.write_unraisable(py, Some(callback.bind(py)));
-                None
-            })
-        });
-        if let Some(pending) = pending
-            && let Err(e) = pending.await
-        {
+                    .await
+            }
+            None => Python::attach(|py| {
+                let called = to_py(py, &event).and_then(|e| callback.bind(py).call1((e,)))?;
+                if called.hasattr("__await__")? {
+                    return Err(PyTypeError::new_err(
+                        "an async on_event needs the run's event loop: start the run from async code",
+                    ));
+                }
+                Ok(())
+            }),
+        };
+        if let Err(e) = delivered {
             Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
         }
     }
@@ -580,20 +576,14 @@ impl PyRun {
     /// `None` if the run ended before.
     fn plan<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let handle = self.handle.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let plan = handle.plan().await;
-            Python::attach(|py| to_py(py, &plan).map(Bound::unbind))
-        })
+        future_into_py(py, async move { Ok(Plain(handle.plan().await)) })
     }
 
     /// In patch mode, the change set waiting for approval (awaitable dict; `data` has the
     /// `hash`, the `diff` and the `files`), or `None` if the run ended before.
     fn change_set<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let handle = self.handle.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let change_set = handle.change_set().await;
-            Python::attach(|py| to_py(py, &change_set).map(Bound::unbind))
-        })
+        future_into_py(py, async move { Ok(Plain(handle.change_set().await)) })
     }
 
     /// Approve what waits for approval (the plan, then in patch mode the change set), with
@@ -632,7 +622,7 @@ impl PyRun {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take(),
         };
-        pyo3_async_runtimes::tokio::future_into_py(py, started.finish())
+        future_into_py(py, started.finish())
     }
 
     /// The run's events as an async iterator of dicts, from the first (`analysis_start`) to
@@ -675,9 +665,9 @@ impl PyEventStream {
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rx = self.rx.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        future_into_py(py, async move {
             match rx.lock().await.next().await {
-                Some(event) => Python::attach(|py| to_py(py, &event).map(Bound::unbind)),
+                Some(event) => Ok(Plain(event)),
                 None => Err(PyStopAsyncIteration::new_err(())),
             }
         })
@@ -689,17 +679,34 @@ impl PyEventStream {
 #[pyclass(name = "RunReport", module = "mgx", frozen)]
 pub(crate) struct PyRunReport {
     inner: RunReport,
-    value: serde_json::Value,
+    /// The report as JSON, written when a field read as plain data is first asked for (a
+    /// program that runs thousands of tasks and reads `ok` never pays for it).
+    value: std::sync::OnceLock<serde_json::Value>,
 }
 
 impl PyRunReport {
     fn new(inner: RunReport) -> Self {
-        let value = serde_json::to_value(&inner).unwrap_or_default();
-        PyRunReport { inner, value }
+        PyRunReport {
+            inner,
+            value: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn value(&self) -> &serde_json::Value {
+        self.value
+            .get_or_init(|| serde_json::to_value(&self.inner).unwrap_or_default())
     }
 
     fn field<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        value_to_py(py, &self.value[name])
+        value_to_py(py, &self.value()[name])
+    }
+
+    /// The status as its JSON word.
+    fn status_word(&self) -> String {
+        match serde_json::to_value(self.inner.status) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => String::new(),
+        }
     }
 }
 
@@ -707,8 +714,8 @@ impl PyRunReport {
 impl PyRunReport {
     /// `completed`, `rejected`, `budget_exceeded`, `failed` or `cancelled`.
     #[getter]
-    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.field(py, "status")
+    fn status(&self) -> String {
+        self.status_word()
     }
     /// Whether the run completed.
     #[getter]
@@ -850,13 +857,13 @@ impl PyRunReport {
 
     /// Everything, as plain data (the JSON report).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        value_to_py(py, &self.value)
+        value_to_py(py, self.value())
     }
 
     fn __repr__(&self) -> String {
         format!(
             "RunReport(status='{}', stack={}, files={}, llm_calls={})",
-            self.value["status"].as_str().unwrap_or_default(),
+            self.status_word(),
             self.inner
                 .stack
                 .as_deref()

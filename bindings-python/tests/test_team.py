@@ -243,6 +243,99 @@ async def test_many_concurrent_runs_call_back_for_each_run():
     assert all(kinds[-1] == "completion" for kinds in counts.values())
 
 
+async def test_thousands_of_concurrent_runs_each_get_their_own_answers():
+    """Results and provider calls cross to the event loop in batches: none may go astray."""
+
+    class Echo:
+        model = "echo"
+
+        async def complete(self, messages, **params):
+            await asyncio.sleep(0.001)
+            answer = ANSWERS[action(messages)]
+            if action(messages) == "draft_plan":
+                # The plan's one step names the run's task (its number, after "Run-").
+                word = messages[1]["content"].split("Run-")[1].split('"')[0]
+                return json.dumps({"steps": [f"step of {word}"]})
+            return answer
+
+    team = mgx.Team(provider=Echo(), stack="fastapi", dry_run=True)
+    n = 1500
+    reports = await asyncio.gather(*(team.run(f"{TASK} Run-{i}") for i in range(n)))
+    assert [r.status for r in reports] == ["completed"] * n
+    assert [r.plan for r in reports] == [[f"step of {i}"] for i in range(n)]
+
+
+async def test_callbacks_and_async_providers_run_on_the_loop_thread_in_the_run_context():
+    import contextvars
+
+    request_id = contextvars.ContextVar("request_id", default=None)
+    loop_thread = threading.get_ident()
+    seen = []
+
+    class Model(AsyncModel):
+        async def complete(self, messages, **params):
+            seen.append(("provider", threading.get_ident(), request_id.get()))
+            return await super().complete(messages, **params)
+
+    def on_event(event):
+        seen.append(("event", threading.get_ident(), request_id.get()))
+
+    team = mgx.Team(provider=Model(), stack="fastapi", dry_run=True, on_event=on_event)
+    request_id.set("req-7")
+    report = await team.run(TASK)
+    assert report.ok
+    assert {kind for kind, _, _ in seen} == {"provider", "event"}
+    assert {thread for _, thread, _ in seen} == {loop_thread}
+    assert {rid for kind, _, rid in seen if kind == "provider"} == {"req-7"}
+
+
+async def test_cancelling_a_run_cancels_its_providers_pending_coroutine():
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    class Hanging:
+        model = "hanging"
+
+        async def complete(self, messages, **params):
+            started.set()
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+            return ""
+
+    task = asyncio.ensure_future(mgx.Team(provider=Hanging(), stack="fastapi", dry_run=True).run(TASK))
+    await asyncio.wait_for(started.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(cancelled.wait(), 5)
+
+
+def test_a_run_whose_event_loop_closes_fails_its_pending_call_instead_of_hanging():
+    class Slow:
+        model = "slow"
+
+        async def complete(self, messages, **params):
+            await asyncio.sleep(60)
+            return ""
+
+    runs = []
+
+    async def start_and_leave():
+        runs.append(mgx.Team(provider=Slow(), stack="fastapi", dry_run=True).start(TASK))
+        await asyncio.sleep(0.05)
+
+    # `asyncio.run` cancels the provider's pending task, then closes its loop.
+    asyncio.run(start_and_leave())
+
+    async def report():
+        return await asyncio.wait_for(runs[0].report(), 10)
+
+    report = asyncio.run(report())
+    assert report.status == "failed" and report.error_code == "provider"
+
+
 def test_run_sync_works_from_several_threads():
     team = mgx.Team(provider=AsyncModel(), stack="fastapi", dry_run=True)
     results = []

@@ -26,6 +26,12 @@ error is a subclass of ``MgxError`` with a stable ``.code``.
 Hundreds or thousands of runs at once go faster on a ``RunPool`` (one thread per core by
 default, each run kept on one thread): ``await team.run(task, pool=pool)``; ``run_sync`` and
 ``start`` take ``pool=`` too.
+
+Where Python code runs: an ``async def complete`` and ``on_event`` run on the event loop the
+run was started from, in the context (``contextvars``) it was started in — ``on_event`` is
+called once per event, in order, and a coroutine it returns is awaited before the next event.
+A sync ``complete`` runs on a worker thread (it may block). Cancelling the task that awaits a
+run cancels the run, and the provider coroutine it was waiting on.
 """
 
 from mgx._mgx import (
