@@ -57,26 +57,14 @@ impl From<mgx_core::Error> for Box<Failure> {
     }
 }
 
-/// A Promise settled on the JS thread: rejections are `Error`s with `code`, `report` (for runs)
-/// and, when a JS provider threw, that very error as `cause`.
-pub fn promise<'env, F>(
-    env: &'env napi::Env,
-    work: F,
-) -> Result<napi::bindgen_prelude::PromiseRaw<'env, serde_json::Value>>
-where
-    F: std::future::Future<Output = Settled> + Send + 'static,
-{
-    env.spawn_future_with_callback(
-        async move { Ok(work.await) },
-        |env, settled| match settled {
-            Ok(value) => Ok(value),
-            Err(failure) => Err(napi::Error::from(js_error(env, *failure)?)),
-        },
-    )
-    .map_err(|e| napi::Error::new(Code("napi"), e.reason))
-}
+pub use crate::settle::promise;
 
-fn js_error(env: &napi::Env, failure: Failure) -> napi::Result<napi::bindgen_prelude::Unknown<'_>> {
+/// A JS `Error` for `failure`: `code`, `message`, `report` and, when a JS provider threw, that
+/// error as `cause`.
+pub(crate) fn js_error(
+    env: &napi::Env,
+    failure: Failure,
+) -> napi::Result<napi::bindgen_prelude::Unknown<'_>> {
     use napi::JsValue;
     use napi::bindgen_prelude::JsObjectValue;
     let mut error = env.create_error(napi::Error::new(

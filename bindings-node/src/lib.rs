@@ -8,5 +8,6 @@ pub mod error;
 pub mod guardrails;
 pub mod patch;
 pub mod providers;
+mod settle;
 pub mod stacks;
 pub mod team;

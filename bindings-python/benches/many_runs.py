@@ -90,6 +90,9 @@ async def main():
         reports = await asyncio.gather(*(team.run(TASK, pool=pool) for _ in range(n)))
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         completed = sum(r.ok for r in reports)
+        if completed != n:
+            failed = next(r for r in reports if not r.ok)
+            raise SystemExit(f"{n - completed} of {n} runs did not complete, e.g. {failed.status}: {failed.error}")
         ratio = f" ({wall / ideal:.2f}x the ideal {ideal * 1e3:.0f} ms{note})" if args.provider == "async" else ""
         print(
             f"{args.provider} n={n} pool={args.pool or '-'}: {completed} completed in {wall * 1e3:.0f} ms{ratio}, "
