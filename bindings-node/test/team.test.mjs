@@ -258,6 +258,20 @@ test('runs end as cancelled when their pool is collected', async () => {
   assert.deepEqual(JSON.parse(out.trim()), Array(10).fill('cancelled'));
 });
 
+test('pending runs keep node alive until they settle, and nothing keeps it alive after', async () => {
+  const { execFileSync } = await import('node:child_process');
+  // Nothing but the runs' Promises keeps this script's event loop alive: it would exit before
+  // they settle if they did not hold it, and never exit if they held it after.
+  const script = `
+    const mgx = require(${JSON.stringify(require.resolve('../index.js'))});
+    const team = new mgx.Team({ stack: 'fastapi', dryRun: true });
+    Promise.all(Array.from({ length: 50 }, () => team.run('Create a FastAPI /health endpoint')))
+      .then((reports) => console.log(JSON.stringify(reports.map((r) => r.status))));
+  `;
+  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+  assert.deepEqual(JSON.parse(out.trim()), Array(50).fill('completed'));
+});
+
 test('a plan is approved through the run handle', async () => {
   const out = temp('approve');
   const run = new mgx.Team({ approval: 'manual', outputDir: out }).start(TASK);
