@@ -11,3 +11,9 @@ pub mod providers;
 mod settle;
 pub mod stacks;
 pub mod team;
+
+/// The addon's own allocations (runs, reports, prompts) come from mimalloc: the runtime's
+/// threads allocate and free on each other's behalf, where glibc's malloc contends (see
+/// "bindings-node" in `benches/README.md`). Node's and V8's memory is not affected.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

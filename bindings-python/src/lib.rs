@@ -26,3 +26,9 @@ fn _mgx(m: &Bound<'_, PyModule>) -> PyResult<()> {
     team::register(m)?;
     Ok(())
 }
+
+/// The extension's own allocations (runs, reports, prompts) come from mimalloc: the runtime's
+/// threads allocate and free on each other's behalf, where glibc's malloc contends (see
+/// "bindings-python" in `benches/README.md`). Python's memory is not affected.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
