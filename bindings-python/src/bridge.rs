@@ -143,10 +143,7 @@ impl Drain {
 fn running_loop<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     GET_RUNNING_LOOP
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("asyncio")?.getattr("get_running_loop")?.unbind())
-        })?
-        .bind(py)
+        .import(py, "asyncio", "get_running_loop")?
         .call0()
 }
 
@@ -154,10 +151,7 @@ fn running_loop<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
 fn copy_context(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     static COPY_CONTEXT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     COPY_CONTEXT
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("contextvars")?.getattr("copy_context")?.unbind())
-        })?
-        .bind(py)
+        .import(py, "contextvars", "copy_context")?
         .call0()
 }
 
