@@ -420,34 +420,70 @@ fn approval_policy(approval: Option<&Bound<'_, PyAny>>, timeout: f64) -> PyResul
     let Some(approval) = approval else {
         return Ok(ApprovalPolicy::Auto);
     };
+    let timeout = Duration::try_from_secs_f64(timeout)
+        .map_err(|_| PyValueError::new_err("approval_timeout must be a number of seconds ≥ 0"))?;
     if let Ok(s) = approval.cast::<PyString>() {
         return match s.extract::<String>()?.as_str() {
             "auto" => Ok(ApprovalPolicy::Auto),
-            "manual" => Ok(ApprovalPolicy::Manual {
-                timeout: Duration::try_from_secs_f64(timeout).map_err(|_| {
-                    PyValueError::new_err("approval_timeout must be a number of seconds ≥ 0")
-                })?,
-            }),
+            "manual" => Ok(ApprovalPolicy::Manual { timeout }),
             other => Err(PyValueError::new_err(format!(
                 "approval is 'auto', 'manual' or a callable, not {other:?}"
             ))),
         };
     }
-    let callback = sync_callable(approval, "approval")?;
-    Ok(ApprovalPolicy::Callback(Arc::new(
-        move |message: &Message| {
-            Python::attach(|py| {
-                let decided = to_py(py, message)
-                    .and_then(|m| callback.bind(py).call1((m,)))
-                    .and_then(|answer| approval_from(&answer));
-                decided.unwrap_or_else(|e| {
-                    let reason = format!("the approval callback raised {e}");
-                    e.write_unraisable(py, Some(callback.bind(py)));
-                    Approval::Reject { reason }
-                })
+    let callback = callable(approval, "approval")?;
+    Ok(ApprovalPolicy::AsyncCallback {
+        decide: Arc::new(move |message: Message| {
+            let callback = callback.clone();
+            Box::pin(async move {
+                match ask_python(&callback, message, approval_from).await {
+                    Ok(approval) => approval,
+                    Err(e) => {
+                        let reason = format!("the approval callback raised {e}");
+                        Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
+                        Approval::Reject { reason }
+                    }
+                }
             })
-        },
-    )))
+        }),
+        timeout,
+    })
+}
+
+/// `f`, typed for a `Python` token of any lifetime (a closure's is inferred as one lifetime).
+fn for_any_py<F>(f: F) -> F
+where
+    F: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>>,
+{
+    f
+}
+
+/// Call `callback(arg)` for the run: on its event loop (a coroutine it returns is awaited
+/// there), in the run's context; `read` reads the answer there. Without a loop (a run started
+/// from sync code), a plain callback is called from a runtime thread.
+async fn ask_python<A, T>(
+    callback: &Arc<Py<PyAny>>,
+    arg: A,
+    read: for<'py> fn(&Bound<'py, PyAny>) -> PyResult<T>,
+) -> PyResult<T>
+where
+    A: serde::Serialize + Send + 'static,
+    T: Send + 'static,
+{
+    let callback = callback.clone();
+    let call = for_any_py(move |py| to_py(py, &arg).and_then(|a| callback.bind(py).call1((a,))));
+    match RunLoop::of_task() {
+        Some(run_loop) => run_loop.call(call, read).await,
+        None => Python::attach(|py| {
+            let answer = call(py)?;
+            if answer.hasattr("__await__")? {
+                return Err(PyTypeError::new_err(
+                    "an async callback needs the run's event loop: start the run from async code",
+                ));
+            }
+            read(&answer)
+        }),
+    }
 }
 
 /// `True`/`None` approve, `False` rejects; a dict says `approve` and the `feedback` or
@@ -491,29 +527,24 @@ fn approval_from(answer: &Bound<'_, PyAny>) -> PyResult<Approval> {
 }
 
 fn human_reviewer_from(reviewer: &Bound<'_, PyAny>) -> PyResult<mgx_core::team::HumanReviewer> {
-    let callback = sync_callable(reviewer, "human_reviewer")?;
+    let callback = callable(reviewer, "human_reviewer")?;
     Ok(Arc::new(move |review: HumanReview| {
         let callback = callback.clone();
-        Box::pin(async move { review_in_python(&callback, &review) })
-    }))
-}
-
-/// Ask a Python reviewer; what it raises fails closed (changes required).
-fn review_in_python(callback: &Py<PyAny>, review: &HumanReview) -> ReviewVerdict {
-    Python::attach(|py| {
-        let verdict = to_py(py, review)
-            .and_then(|r| callback.bind(py).call1((r,)))
-            .and_then(|answer| verdict_from(&answer));
-        verdict.unwrap_or_else(|e| {
-            // Fails closed: a reviewer that could not answer did not approve.
-            let finding = format!("the human reviewer callback raised {e}");
-            e.write_unraisable(py, Some(callback.bind(py)));
-            ReviewVerdict {
-                verdict: "changes_required".into(),
-                findings: vec![finding],
+        Box::pin(async move {
+            match ask_python(&callback, review, verdict_from).await {
+                Ok(verdict) => verdict,
+                Err(e) => {
+                    // Fails closed: a reviewer that could not answer did not approve.
+                    let finding = format!("the human reviewer callback raised {e}");
+                    Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
+                    ReviewVerdict {
+                        verdict: "changes_required".into(),
+                        findings: vec![finding],
+                    }
+                }
             }
         })
-    })
+    }))
 }
 
 /// `True` approves, `False` asks for changes; a dict gives `verdict` and `findings`.
@@ -539,23 +570,12 @@ fn verdict_from(answer: &Bound<'_, PyAny>) -> PyResult<ReviewVerdict> {
     )))
 }
 
-/// A plain callable the core calls synchronously (an `async def` is refused: its decisions go
-/// through `approval='manual'` and `Run.approve`).
-fn sync_callable(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<Py<PyAny>>> {
+/// A callable (a plain function or an `async def`), checked when the team is built.
+fn callable(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<Py<PyAny>>> {
     if !obj.is_callable() {
         return Err(PyTypeError::new_err(format!(
             "{what} must be callable, not {}",
             type_name(obj)
-        )));
-    }
-    let is_async = obj
-        .py()
-        .import("inspect")?
-        .call_method1("iscoroutinefunction", (obj,))?
-        .is_truthy()?;
-    if is_async {
-        return Err(PyTypeError::new_err(format!(
-            "{what} must be a plain function; for decisions made asynchronously use approval='manual' with Run.plan() and Run.approve()"
         )));
     }
     Ok(Arc::new(obj.clone().unbind()))

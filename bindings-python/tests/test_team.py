@@ -178,9 +178,9 @@ def test_bad_arguments_are_typed_errors():
     with pytest.raises(ValueError):
         mgx.Team(approval="sometimes")
     with pytest.raises(TypeError):
-        async def decide(plan):
-            return True
-        mgx.Team(approval=decide)
+        mgx.Team(approval=42)
+    with pytest.raises(TypeError):
+        mgx.Team(human_reviewer="me")
     with pytest.raises(mgx.ConfigError):
         mgx.Team(max_concurrent_runs=0)
     with pytest.raises(mgx.ConfigError, match="cobol-mainframe"):
@@ -420,6 +420,42 @@ async def test_a_human_reviewer_takes_the_reviewers_place(answer, approved):
     report = await mgx.Team(human_reviewer=review, max_revision_rounds=0, dry_run=True).run(TASK)
     assert reviews and set(reviews[0]) == {"task", "code", "tests"}
     assert (report.review["verdict"] == "approved") is approved
+
+
+async def test_async_approval_and_reviewer_callbacks_answer_on_the_loop_thread():
+    loop_thread = threading.get_ident()
+    threads = []
+
+    async def decide(plan):
+        threads.append(threading.get_ident())
+        await asyncio.sleep(0)
+        return {"approve": True, "feedback": "keep it small"}
+
+    def review(r):
+        threads.append(threading.get_ident())
+        return {"verdict": "approved", "findings": ["fine"]}
+
+    events = []
+    team = mgx.Team(approval=decide, human_reviewer=review, dry_run=True, on_event=events.append)
+    report = await team.run(TASK)
+    assert report.status == "completed" and report.review["findings"] == ["fine"]
+    assert threads == [loop_thread, loop_thread]
+    approved = next(e for e in events if e["event_type"] == "approved")
+    assert "keep it small" in json.dumps(approved)
+
+    async def reject(plan):
+        return False
+
+    assert (await mgx.Team(approval=reject, dry_run=True).run(TASK)).status == "rejected"
+
+
+async def test_an_approval_callback_slower_than_approval_timeout_times_out():
+    async def decide(plan):
+        await asyncio.sleep(5)
+        return True
+
+    report = await mgx.Team(approval=decide, approval_timeout=0.1, dry_run=True).run(TASK)
+    assert report.status == "failed" and report.error_code == "approval_timeout"
 
 
 async def test_events_stream_as_an_async_iterator():

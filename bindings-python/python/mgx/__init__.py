@@ -20,16 +20,18 @@ A team run (offline here: the default provider is a scaffold generator, not a mo
 ``Team`` takes every setting as a keyword: ``provider`` (``Offline``, ``OpenAICompatible``,
 ``Scripted``, ``Cassette``, or any object with ``complete(messages, **params)``, sync or async),
 ``cache`` (``MemoryCache``, ``RedisCache``), ``on_event``, ``approval`` (``"auto"``,
-``"manual"`` or a callable), ``human_reviewer``, budgets, ``project`` for patch mode … Every
-error is a subclass of ``MgxError`` with a stable ``.code``.
+``"manual"`` or a callable, sync or async, answering within ``approval_timeout``),
+``human_reviewer`` (sync or async), budgets, ``project`` for patch mode … Every error is a
+subclass of ``MgxError`` with a stable ``.code``.
 
 Hundreds or thousands of runs at once go faster on a ``RunPool`` (one thread per core by
 default, each run kept on one thread): ``await team.run(task, pool=pool)``; ``run_sync`` and
 ``start`` take ``pool=`` too.
 
-Where Python code runs: an ``async def complete`` and ``on_event`` run on the event loop the
-run was started from, in the context (``contextvars``) it was started in — ``on_event`` is
-called once per event, in order, and a coroutine it returns is awaited before the next event.
+Where Python code runs: an ``async def complete``, ``on_event``, ``approval`` and
+``human_reviewer`` run on the event loop the run was started from, in the context
+(``contextvars``) it was started in — ``on_event`` is called once per event, in order, and a
+coroutine it returns is awaited before the next event.
 A sync ``complete`` runs on a worker thread (it may block). Cancelling the task that awaits a
 run cancels the run, and the provider coroutine it was waiting on.
 """

@@ -559,9 +559,15 @@ class Team:
         budget_tokens: Optional[int] = None,
         prices: Optional[Mapping[str, Mapping[str, float]]] = None,
         budget_by_complexity: Optional[float] = None,
-        approval: Union[Literal["auto", "manual"], Callable[[Dict[str, Any]], ApprovalAnswer], None] = None,
+        approval: Union[
+            Literal["auto", "manual"],
+            Callable[[Dict[str, Any]], Union[ApprovalAnswer, Awaitable[ApprovalAnswer]]],
+            None,
+        ] = None,
         approval_timeout: float = 300.0,
-        human_reviewer: Optional[Callable[[ReviewDict], Union[bool, VerdictDict]]] = None,
+        human_reviewer: Optional[
+            Callable[[ReviewDict], Union[bool, VerdictDict, Awaitable[Union[bool, VerdictDict]]]]
+        ] = None,
         max_tokens: Optional[int] = None,
         call_timeout: float = 600.0,
         dry_run: bool = False,
