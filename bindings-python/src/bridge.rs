@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use futures::FutureExt;
@@ -101,19 +102,25 @@ impl LoopBridge {
             py,
             Drain {
                 bridge: Arc::clone(&self),
+                ran: AtomicBool::new(false),
             },
         )
         .and_then(|drain| self.call_soon_threadsafe.call1(py, (drain,)));
         if scheduled.is_err() {
-            // The loop is closed: its jobs can never run. Dropping them drops what waits for
-            // their answers, which then fails with "the event loop closed".
-            let jobs = {
-                let mut queue = lock(&self.queue);
-                queue.scheduled = false;
-                std::mem::take(&mut queue.jobs)
-            };
-            drop(jobs);
+            // The loop is closed.
+            self.abandon();
         }
+    }
+
+    /// The loop will never run what is queued (it is closed): drop it, which drops what waits
+    /// for the answers (they fail with "the event loop closed"); a later job tries again.
+    fn abandon(&self) {
+        let jobs = {
+            let mut queue = lock(&self.queue);
+            queue.scheduled = false;
+            std::mem::take(&mut queue.jobs)
+        };
+        drop(jobs);
     }
 }
 
@@ -122,11 +129,22 @@ impl LoopBridge {
 #[pyclass(frozen)]
 struct Drain {
     bridge: Arc<LoopBridge>,
+    ran: AtomicBool,
+}
+
+impl Drop for Drain {
+    fn drop(&mut self) {
+        // Dropped without running: the loop was closed with it still scheduled.
+        if !self.ran.load(Ordering::Acquire) {
+            self.bridge.abandon();
+        }
+    }
 }
 
 #[pymethods]
 impl Drain {
     fn __call__(&self, py: Python<'_>) {
+        self.ran.store(true, Ordering::Release);
         let jobs = {
             let mut queue = lock(&self.bridge.queue);
             queue.scheduled = false;

@@ -336,6 +336,29 @@ def test_a_run_whose_event_loop_closes_fails_its_pending_call_instead_of_hanging
     assert report.status == "failed" and report.error_code == "provider"
 
 
+def test_a_loop_closed_with_work_for_it_still_queued_fails_the_run_promptly():
+    event_loop = asyncio.new_event_loop()
+    team = mgx.Team(provider=AsyncModel(), stack="fastapi", dry_run=True, approval="manual")
+
+    async def start():
+        run = team.start(TASK)
+        await run.plan()
+        return run
+
+    run = event_loop.run_until_complete(start())
+    # The engineer's call is handed to the loop, which no longer runs; closing it drops that.
+    run.approve()
+    time.sleep(0.2)
+    event_loop.close()
+
+    async def report():
+        return await asyncio.wait_for(run.report(), 10)
+
+    report = asyncio.run(report())
+    assert report.status == "failed" and report.error_code == "provider"
+    assert "event loop closed" in report.error
+
+
 def test_run_sync_works_from_several_threads():
     team = mgx.Team(provider=AsyncModel(), stack="fastapi", dry_run=True)
     results = []
