@@ -436,14 +436,8 @@ fn approval_policy(approval: Option<&Bound<'_, PyAny>>, timeout: f64) -> PyResul
         decide: Arc::new(move |message: Message| {
             let callback = callback.clone();
             Box::pin(async move {
-                match ask_python(&callback, message, approval_from).await {
-                    Ok(approval) => approval,
-                    Err(e) => {
-                        let reason = format!("the approval callback raised {e}");
-                        Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
-                        Approval::Reject { reason }
-                    }
-                }
+                let rejected = |reason| Approval::Reject { reason };
+                ask_python(&callback, message, approval_from, "approval", rejected).await
             })
         }),
         timeout,
@@ -458,10 +452,33 @@ where
     f
 }
 
-/// Call `callback(arg)` for the run: on its event loop (a coroutine it returns is awaited
-/// there), in the run's context; `read` reads the answer there. Without a loop (a run started
-/// from sync code), a plain callback is called from a runtime thread.
+/// Call the `what` callback with `arg` for the run: on its event loop (a coroutine it returns
+/// is awaited there), in the run's context; `read` reads the answer there. Without a loop (a
+/// run started from sync code), a plain callback is called from a runtime thread. What it
+/// raises is reported as unraisable and answered by `failed` with the reason.
 async fn ask_python<A, T>(
+    callback: &Arc<Py<PyAny>>,
+    arg: A,
+    read: for<'py> fn(&Bound<'py, PyAny>) -> PyResult<T>,
+    what: &str,
+    failed: impl FnOnce(String) -> T,
+) -> T
+where
+    A: serde::Serialize + Send + 'static,
+    T: Send + 'static,
+{
+    match call_python(callback, arg, read).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let reason = format!("the {what} callback raised {e}");
+            Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
+            failed(reason)
+        }
+    }
+}
+
+/// `callback(arg)` read by `read` (see [`ask_python`]).
+async fn call_python<A, T>(
     callback: &Arc<Py<PyAny>>,
     arg: A,
     read: for<'py> fn(&Bound<'py, PyAny>) -> PyResult<T>,
@@ -531,18 +548,19 @@ fn human_reviewer_from(reviewer: &Bound<'_, PyAny>) -> PyResult<mgx_core::team::
     Ok(Arc::new(move |review: HumanReview| {
         let callback = callback.clone();
         Box::pin(async move {
-            match ask_python(&callback, review, verdict_from).await {
-                Ok(verdict) => verdict,
-                Err(e) => {
-                    // Fails closed: a reviewer that could not answer did not approve.
-                    let finding = format!("the human reviewer callback raised {e}");
-                    Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
-                    ReviewVerdict {
-                        verdict: "changes_required".into(),
-                        findings: vec![finding],
-                    }
-                }
-            }
+            // Fails closed: a reviewer that could not answer did not approve.
+            let unanswered = |finding| ReviewVerdict {
+                verdict: "changes_required".into(),
+                findings: vec![finding],
+            };
+            ask_python(
+                &callback,
+                review,
+                verdict_from,
+                "human reviewer",
+                unanswered,
+            )
+            .await
         })
     }))
 }
