@@ -174,7 +174,8 @@ fn copy_context(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 }
 
 /// An awaitable of the running event loop that gives `fut`'s output, converted on the loop's
-/// thread. Cancelling it drops `fut`; a panic in `fut` becomes an `MgxError`.
+/// thread; Python that `fut` calls runs on that loop. Cancelling the awaitable drops `fut`; a
+/// panic in `fut` becomes an `MgxError`.
 pub(crate) fn future_into_py<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
@@ -183,7 +184,12 @@ where
     let event_loop = running_loop(py)?;
     let bridge = LoopBridge::of(&event_loop)?;
     let awaited = event_loop.call_method0(intern!(py, "create_future"))?;
-    let (fut, abort) = abortable(fut);
+    // What `fut` calls in Python (a provider wrapped in a cassette …) runs on this loop too.
+    let here = RunLoop {
+        bridge: Arc::clone(&bridge),
+        context: Arc::new(copy_context(py)?.unbind()),
+    };
+    let (fut, abort) = abortable(here.scope(fut));
     awaited.call_method1(intern!(py, "add_done_callback"), (AbortOnCancel { abort },))?;
     let target = awaited.clone().unbind();
     pyo3_async_runtimes::tokio::get_runtime().spawn(async move {

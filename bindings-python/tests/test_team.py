@@ -631,6 +631,12 @@ async def test_a_cassette_records_a_python_provider_and_replays_it_without(tmp_p
         mgx.Cassette(path, mode="replay_strict", model="sync-model")
 
 
+async def test_a_cassette_around_an_async_python_provider_answers_a_direct_call(tmp_path):
+    recorder = mgx.Cassette(tmp_path / "calls.jsonl", mode="record", provider=AsyncModel())
+    answer = await recorder.complete([{"role": "system", "content": "mgx-action:draft_plan"}, {"role": "user", "content": "plan"}])
+    assert answer["content"] == ANSWERS["draft_plan"]
+
+
 async def test_a_memory_cache_answers_repeats():
     cache = mgx.MemoryCache(capacity=100, ttl=60)
     team = mgx.Team(provider=SyncModel(), stack="fastapi", cache=cache, dry_run=True)
