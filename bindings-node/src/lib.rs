@@ -8,7 +8,7 @@ pub mod error;
 pub mod guardrails;
 pub mod patch;
 pub mod providers;
-mod settle;
+pub(crate) mod settle;
 pub mod stacks;
 pub mod team;
 

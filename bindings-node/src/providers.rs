@@ -16,10 +16,11 @@ use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, ProviderId, Usage};
 use mgx_core::providers as core;
 
 use crate::error::{Code, Result, core_err, invalid, promise};
+use crate::settle::Json;
 
 /// `complete(messages, params)` of a JS object, callable from any thread.
 type CompleteFn =
-    ThreadsafeFunction<FnArgs<(Value, Value)>, Answer, FnArgs<(Value, Value)>, Status, false, true>;
+    ThreadsafeFunction<FnArgs<(Json, Json)>, Answer, FnArgs<(Json, Json)>, Status, false, true>;
 
 /// What a JS function returned: a Promise (awaited later, off the JS thread) or a value.
 pub(crate) enum Answer {
@@ -408,7 +409,7 @@ pub(crate) fn provider_from(env: &Env, value: Unknown) -> Result<Arc<dyn LlmProv
     }
     // SAFETY: the value is an object (checked above).
     let object = unsafe { Object::from_napi_value(env.raw(), value.raw()) }.map_err(napi_err)?;
-    let complete: Option<Function<FnArgs<(Value, Value)>, Answer>> =
+    let complete: Option<Function<FnArgs<(Json, Json)>, Answer>> =
         object.get("complete").map_err(|_| not_a_provider())?;
     let complete = complete.ok_or_else(not_a_provider)?;
     let bound = complete.bind(object).map_err(napi_err)?;
@@ -455,9 +456,10 @@ impl LlmProvider for JsProvider {
         {
             p.insert("maxTokens".into(), max);
         }
+        let args = (Json::of(&messages), Json::of(&params));
         let answer = self
             .complete
-            .call_async_catch(FnArgs::from((messages, params)))
+            .call_async_catch(FnArgs::from(args))
             .await
             .map_err(from_js)?
             .settled()

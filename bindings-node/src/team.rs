@@ -79,17 +79,18 @@ fn pool_from(env: &Env, value: &Unknown) -> Option<Arc<mgx_core::team::RunPool>>
 use crate::caches::cache_from;
 use crate::error::{Failure, Result, Settled, core_err, invalid, promise};
 use crate::providers::{Answer, napi_err, provider_from};
+use crate::settle::Json;
 
 /// A JS function of one plain-object argument that may return a Promise, callable from any
 /// thread (weak: it does not keep Node alive).
-type Callback = ThreadsafeFunction<Value, Answer, Value, Status, false, true>;
+type Callback = ThreadsafeFunction<Json, Answer, Json, Status, false, true>;
 
 fn callback(env: &Env, value: Unknown, what: &str) -> Result<Arc<Callback>> {
     if value.get_type().map_err(napi_err)? != ValueType::Function {
         return Err(invalid(format!("{what} must be a function")));
     }
     // SAFETY: the value is a function (checked above).
-    let f: Function<Value, Answer> =
+    let f: Function<Json, Answer> =
         unsafe { Function::from_napi_value(env.raw(), value.raw()) }.map_err(napi_err)?;
     let tsfn = f
         .build_threadsafe_function()
@@ -101,7 +102,7 @@ fn callback(env: &Env, value: Unknown, what: &str) -> Result<Arc<Callback>> {
 }
 
 /// Call `f(value)` and wait for its answer (awaiting a returned Promise).
-async fn ask(f: &Callback, value: Value) -> napi::Result<Value> {
+async fn ask(f: &Callback, value: Json) -> napi::Result<Value> {
     f.call_async_catch(value).await?.settled().await
 }
 
@@ -489,7 +490,7 @@ fn settle(report: RunReport) -> Settled {
 /// with its message.
 async fn decide(decide_fn: &Callback, shown: &Message) -> Approval {
     let reject = |reason: String| Approval::Reject { reason };
-    match ask(decide_fn, serde_json::to_value(shown).unwrap_or_default()).await {
+    match ask(decide_fn, Json::of(shown)).await {
         Ok(Value::Null) | Ok(Value::Bool(true)) => Approval::Approve { feedback: None },
         Ok(Value::Bool(false)) => reject("rejected by the approval function".into()),
         Ok(Value::Object(answer)) => {
@@ -519,7 +520,7 @@ async fn review_in_js(reviewer: &Callback, review: &HumanReview) -> ReviewVerdic
         verdict: "changes_required".into(),
         findings: vec![finding],
     };
-    match ask(reviewer, serde_json::to_value(review).unwrap_or_default()).await {
+    match ask(reviewer, Json::of(review)).await {
         Ok(Value::Bool(approved)) => ReviewVerdict {
             verdict: if approved {
                 "approved"
@@ -542,8 +543,7 @@ async fn review_in_js(reviewer: &Callback, review: &HumanReview) -> ReviewVerdic
 /// rejection is reported on stderr and the run goes on.
 async fn deliver(mut rx: Events, on_event: Arc<Callback>) {
     while let Some(event) = rx.next().await {
-        let value = serde_json::to_value(&event).unwrap_or_default();
-        if let Err(e) = ask(&on_event, value).await {
+        if let Err(e) = ask(&on_event, Json::of(&event)).await {
             eprintln!("mgx: onEvent failed: {}", e.reason);
         }
     }
