@@ -11,7 +11,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use futures::FutureExt;
@@ -31,6 +31,46 @@ type Deliver = Box<dyn FnOnce(&Bound<'_, PyAny>) + Send>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Set by the `atexit` hook: the interpreter is about to finalise.
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// Threads of ours inside [`attach`] now.
+static ATTACHED: AtomicUsize = AtomicUsize::new(0);
+
+/// `Python::attach(f)` from a thread of the binding, unless the interpreter is exiting (then
+/// `None`). Once CPython finalises, a thread that asks for the GIL is ended with a forced
+/// unwind, which aborts the process when it meets Rust frames: a program that ends with runs
+/// still going must not die of it. The `atexit` hook ([`on_exit`]) waits (GIL released, two
+/// seconds at most) for the threads already inside.
+pub(crate) fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            ATTACHED.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    if EXITING.load(Ordering::SeqCst) {
+        return None;
+    }
+    ATTACHED.fetch_add(1, Ordering::SeqCst);
+    let _leave = Leave;
+    if EXITING.load(Ordering::SeqCst) {
+        return None;
+    }
+    Some(Python::attach(f))
+}
+
+/// The `atexit` hook: no thread of the binding asks for the GIL any more.
+#[pyfunction]
+pub(crate) fn on_exit(py: Python<'_>) {
+    EXITING.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while ATTACHED.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
 }
 
 /// One event loop's queue of work from Rust threads.
@@ -91,8 +131,13 @@ impl LoopBridge {
         };
         if wake {
             let bridge = Arc::clone(self);
-            pyo3_async_runtimes::tokio::get_runtime()
-                .spawn_blocking(move || Python::attach(|py| bridge.wake(py)));
+            pyo3_async_runtimes::tokio::get_runtime().spawn_blocking(move || {
+                let woken = attach(|py| Arc::clone(&bridge).wake(py));
+                if woken.is_none() {
+                    // The interpreter is exiting: its loop will not run this.
+                    bridge.abandon();
+                }
+            });
         }
     }
 

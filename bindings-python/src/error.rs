@@ -305,14 +305,15 @@ impl std::error::Error for PyCause {}
 
 /// A core error carrying a Python exception raised by Python code the core called.
 pub(crate) fn from_python(err: PyErr) -> mgx_core::Error {
-    let message = Python::attach(|py| {
+    let message = crate::bridge::attach(|py| {
         let kind = err
             .get_type(py)
             .name()
             .map(|n| n.to_string())
             .unwrap_or_else(|_| "Exception".into());
         format!("{kind}: {}", err.value(py))
-    });
+    })
+    .unwrap_or_else(|| "a Python exception (the interpreter is exiting)".into());
     mgx_core::Error::Provider {
         message,
         cause: Some(std::sync::Arc::new(PyCause(err))),
@@ -325,7 +326,9 @@ pub(crate) fn core_err(err: &mgx_core::Error) -> PyErr {
     use mgx_core::Error as E;
     let message = err.to_string();
     let code = err.code();
-    Python::attach(|py| {
+    // From a runtime thread while the interpreter exits: the plain class, built lazily.
+    let exiting = || MgxError::new_err(err.to_string());
+    crate::bridge::attach(|py| {
         let (pyerr, attrs): (PyErr, Vec<Attr>) = match err {
             E::Status {
                 status,
@@ -417,6 +420,7 @@ pub(crate) fn core_err(err: &mgx_core::Error) -> PyErr {
         }
         with_attrs(py, pyerr, code, attrs)
     })
+    .unwrap_or_else(exiting)
 }
 
 /// A rejected run's exception: `RejectedError` with the reason.

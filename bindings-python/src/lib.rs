@@ -17,6 +17,11 @@ mod team;
 #[pymodule]
 fn _mgx(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // Threads of the binding stop asking for the GIL before the interpreter finalises.
+    let on_exit = wrap_pyfunction!(bridge::on_exit, m)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (on_exit,))?;
     error::register(m)?;
     stacks::register(m)?;
     guardrails::register(m)?;

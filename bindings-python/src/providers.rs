@@ -15,7 +15,7 @@ use mgx_core::providers::{Cassette, CassetteMode, Offline, OpenAiCompatible, Scr
 
 use crate::bridge::{Plain, RunLoop, future_into_py};
 use crate::convert::{from_py, to_py, type_name};
-use crate::error::{core_err, from_python};
+use crate::error::{MgxError, core_err, from_python};
 
 /// A model provider. Pass one (or any object with a `complete(messages, **params)` method) to
 /// `Team(provider=...)`; call `await provider.complete(messages)` to use it directly.
@@ -272,7 +272,7 @@ impl LlmProvider for PythonProvider {
         }
         let (obj, request) = (self.obj.clone(), request.clone());
         let outcome = tokio::task::spawn_blocking(move || {
-            Python::attach(|py| -> PyResult<Result<ChatResponse, Py<PyAny>>> {
+            crate::bridge::attach(|py| -> PyResult<Result<ChatResponse, Py<PyAny>>> {
                 let answer = call_complete(py, &obj, &request)?;
                 // A sync function may still hand back an awaitable.
                 if answer.hasattr("__await__")? {
@@ -281,6 +281,7 @@ impl LlmProvider for PythonProvider {
                     response_from_py(&answer).map(Ok)
                 }
             })
+            .unwrap_or_else(|| Err(MgxError::new_err("the interpreter is exiting")))
         })
         .await
         .map_err(|e| mgx_core::Error::provider(format!("the provider's thread failed: {e}")))?

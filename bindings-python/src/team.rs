@@ -400,7 +400,7 @@ async fn deliver(mut rx: EventStream, callback: Arc<Py<PyAny>>, run_loop: Option
                     )
                     .await
             }
-            None => Python::attach(|py| {
+            None => crate::bridge::attach(|py| {
                 let called = to_py(py, &event).and_then(|e| callback.bind(py).call1((e,)))?;
                 if called.hasattr("__await__")? {
                     return Err(PyTypeError::new_err(
@@ -408,10 +408,11 @@ async fn deliver(mut rx: EventStream, callback: Arc<Py<PyAny>>, run_loop: Option
                     ));
                 }
                 Ok(())
-            }),
+            })
+            .unwrap_or(Ok(())),
         };
         if let Err(e) = delivered {
-            Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
+            crate::bridge::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
         }
     }
 }
@@ -471,7 +472,7 @@ where
         Ok(answer) => answer,
         Err(e) => {
             let reason = format!("the {what} callback raised {e}");
-            Python::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
+            crate::bridge::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
             failed(reason)
         }
     }
@@ -491,7 +492,7 @@ where
     let call = for_any_py(move |py| to_py(py, &arg).and_then(|a| callback.bind(py).call1((a,))));
     match RunLoop::of_task() {
         Some(run_loop) => run_loop.call(call, read).await,
-        None => Python::attach(|py| {
+        None => crate::bridge::attach(|py| {
             let answer = call(py)?;
             if answer.hasattr("__await__")? {
                 return Err(PyTypeError::new_err(
@@ -499,7 +500,8 @@ where
                 ));
             }
             read(&answer)
-        }),
+        })
+        .unwrap_or_else(|| Err(MgxError::new_err("the interpreter is exiting"))),
     }
 }
 

@@ -359,6 +359,33 @@ def test_a_loop_closed_with_work_for_it_still_queued_fails_the_run_promptly():
     assert "event loop closed" in report.error
 
 
+def test_a_program_that_ends_with_runs_still_going_exits_cleanly():
+    """Runs left going when the interpreter exits must not take the process down with them
+    (a runtime thread asking for the GIL during finalisation used to abort it, now and then:
+    hence the many tries)."""
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, mgx
+class Slow:
+    model = "slow"
+    async def complete(self, messages, **params):
+        await asyncio.sleep(0.01)
+        return '{"complexity": "S"}'
+async def main():
+    team = mgx.Team(provider=Slow(), stack="fastapi", dry_run=True, on_event=lambda e: None)
+    runs = [team.start("Create a FastAPI /health endpoint") for _ in range(100)]
+    tasks = [asyncio.ensure_future(team.run("Create a FastAPI /health endpoint")) for _ in range(100)]
+    await asyncio.sleep(0.005)
+asyncio.run(main())
+print("done")
+"""
+    for _ in range(40):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr[-2000:]
+
+
 def test_run_sync_works_from_several_threads():
     team = mgx.Team(provider=AsyncModel(), stack="fastapi", dry_run=True)
     results = []
