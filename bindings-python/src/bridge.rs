@@ -226,22 +226,7 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    let event_loop = running_loop(py)?;
-    let bridge = LoopBridge::of(&event_loop)?;
-    let awaited = event_loop.call_method0(intern!(py, "create_future"))?;
-    // What `fut` calls in Python (a provider wrapped in a cassette …) runs on this loop too.
-    let here = RunLoop {
-        bridge: Arc::clone(&bridge),
-        context: Arc::new(copy_context(py)?.unbind()),
-    };
-    let (fut, abort) = abortable(here.scope(fut));
-    awaited.call_method1(intern!(py, "add_done_callback"), (AbortOnCancel { abort },))?;
-    let target = awaited.clone().unbind();
-    pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
-        let outcome = AssertUnwindSafe(fut).catch_unwind().await;
-        bridge.submit(Box::new(move |py| settle(py, target.bind(py), outcome)));
-    });
-    Ok(awaited)
+    RunLoop::current(py)?.future_into_py(py, fut)
 }
 
 /// Give `awaited` its result, unless it is cancelled already.
@@ -331,6 +316,34 @@ impl RunLoop {
             bridge: LoopBridge::of(event_loop)?,
             context: Arc::new(copy_context(event_loop.py())?.unbind()),
         })
+    }
+
+    /// [`future_into_py`] on this loop (which must be the running one), for a caller that has
+    /// it already.
+    pub(crate) fn future_into_py<'py, F, T>(
+        self,
+        py: Python<'py>,
+        fut: F,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: Future<Output = PyResult<T>> + Send + 'static,
+        T: for<'a> IntoPyObject<'a> + Send + 'static,
+    {
+        let awaited = self
+            .bridge
+            .event_loop
+            .bind(py)
+            .call_method0(intern!(py, "create_future"))?;
+        let bridge = Arc::clone(&self.bridge);
+        // What `fut` calls in Python (a provider wrapped in a cassette …) runs on this loop too.
+        let (fut, abort) = abortable(self.scope(fut));
+        awaited.call_method1(intern!(py, "add_done_callback"), (AbortOnCancel { abort },))?;
+        let target = awaited.clone().unbind();
+        pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
+            let outcome = AssertUnwindSafe(fut).catch_unwind().await;
+            bridge.submit(Box::new(move |py| settle(py, target.bind(py), outcome)));
+        });
+        Ok(awaited)
     }
 
     /// `fut` with this loop as its run's loop (see [`RunLoop::of_task`]).

@@ -182,8 +182,8 @@ impl PyTeam {
     ) -> PyResult<Bound<'py, PyAny>> {
         let run_loop = RunLoop::current(py)?;
         let pool = pool.map(|p| p.pool.clone());
-        let started = self.start_run(&task, output_dir, Some(run_loop), false, pool);
-        future_into_py(py, started.finish())
+        let started = self.start_run(&task, output_dir, Some(run_loop.clone()), false, pool);
+        run_loop.future_into_py(py, started.finish())
     }
 
     /// `run` for scripts: blocks until the run ends (an event loop of its own serves async
@@ -236,14 +236,13 @@ impl PyTeam {
         let team = self.team.clone();
         let (options, delivery) = self.event_options(Some(&run_loop));
         // The resumed run is driven by this future: its providers see the loop through it.
-        let resumed = run_loop.scope(async move {
+        run_loop.future_into_py(py, async move {
             let report = team.resume_with(&run_dir, options).await;
             if let Some(d) = delivery {
                 let _ = d.await;
             }
             Ok(PyRunReport::new(report))
-        });
-        future_into_py(py, resumed)
+        })
     }
 
     fn __repr__(&self) -> String {
