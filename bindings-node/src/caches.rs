@@ -27,7 +27,7 @@ macro_rules! cache_methods {
                 let inner = self.inner.clone();
                 promise(env, async move {
                     inner.clear().await?;
-                    Ok(Value::Null)
+                    Ok(crate::settle::Json::of(&()))
                 })
             }
         }

@@ -32,7 +32,7 @@ pub fn invalid(message: impl Into<String>) -> napi::Error<Code> {
 
 /// What a Promise of the runtime settles with: a value, or an error (with the report of the
 /// run that failed, when there is one).
-pub type Settled = std::result::Result<serde_json::Value, Box<Failure>>;
+pub(crate) type Settled = std::result::Result<crate::settle::Json, Box<Failure>>;
 
 /// Why a Promise of the runtime rejects.
 pub struct Failure {
@@ -57,7 +57,7 @@ impl From<mgx_core::Error> for Box<Failure> {
     }
 }
 
-pub use crate::settle::promise;
+pub(crate) use crate::settle::promise;
 
 /// A JS `Error` for `failure`: `code`, `message`, `report` and, when a JS provider threw, that
 /// error as `cause`.

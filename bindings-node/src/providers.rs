@@ -124,7 +124,7 @@ fn complete_on<'env>(
         .map_err(|e| invalid(format!("a chat request: {e}")))?;
     promise(env, async move {
         let answer = inner.complete(&request).await?;
-        serde_json::to_value(&answer).map_err(|e| mgx_core::Error::provider(e.to_string()).into())
+        Ok(Json::of(&answer))
     })
 }
 

@@ -57,11 +57,10 @@ struct Deferred(sys::napi_deferred);
 unsafe impl Send for Deferred {}
 
 /// A finished future and the Promise it settles: the value as JSON text, written off the JS
-/// thread (`JSON.parse` makes it a JS value faster than setting its properties one by one
-/// through Node-API), or why it failed.
+/// thread (see [`Json`]), or why it failed.
 struct Completion {
     deferred: Deferred,
-    settled: std::result::Result<String, Box<Failure>>,
+    settled: Settled,
 }
 
 fn napi_error(what: &str, status: sys::napi_status) -> napi::Error<Code> {
@@ -138,7 +137,7 @@ unsafe extern "C" fn close(arg: *mut c_void) {
 /// A Promise settled with what `work` gives, on this JS thread: rejections are `Error`s with
 /// `code`, `report` (for runs) and, when a JS provider threw, that very error as `cause`. A
 /// panic in `work` rejects it (code `task`).
-pub fn promise<'env, F>(
+pub(crate) fn promise<'env, F>(
     env: &'env napi::Env,
     work: F,
 ) -> Result<PromiseRaw<'env, serde_json::Value>>
@@ -179,13 +178,6 @@ where
                 }))
             }
         };
-        let settled = settled.and_then(|value| {
-            serde_json::to_string(&value).map_err(|e| {
-                Box::<Failure>::from(mgx_core::Error::Task {
-                    message: format!("the outcome could not be written as JSON: {e}"),
-                })
-            })
-        });
         let open = queue.open.read().unwrap_or_else(PoisonError::into_inner);
         if *open {
             let item = Box::into_raw(Box::new(Completion { deferred, settled }));
@@ -226,7 +218,7 @@ unsafe extern "C" fn settle_queued(
     unsafe {
         let settle = match settled {
             Ok(json) => {
-                json_parse(env, &json).map(|v| sys::napi_resolve_deferred(env, deferred.0, v))
+                json_parse(env, &json.0).map(|v| sys::napi_resolve_deferred(env, deferred.0, v))
             }
             Err(failure) => js_error(&napi::Env::from_raw(env), *failure)
                 .map(|e| sys::napi_reject_deferred(env, deferred.0, e.raw()))

@@ -457,10 +457,10 @@ impl Started {
 
 /// A completed run's report, or the failure with the report attached.
 fn settle(report: RunReport) -> Settled {
-    let value = serde_json::to_value(&report).unwrap_or_default();
     if report.status == RunStatus::Completed {
-        return Ok(value);
+        return Ok(Json::of(&report));
     }
+    let value = serde_json::to_value(&report).unwrap_or_default();
     let (code, message) = match report.status {
         RunStatus::Rejected => (
             "rejected",
@@ -565,9 +565,7 @@ impl Run {
     #[napi(ts_return_type = "Promise<Message | null>")]
     pub fn plan<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Value>> {
         let handle = self.handle.clone();
-        promise(env, async move {
-            Ok(serde_json::to_value(handle.plan().await).unwrap_or_default())
-        })
+        promise(env, async move { Ok(Json::of(&handle.plan().await)) })
     }
 
     /// In patch mode, the change set waiting for approval (`data` has the `hash`, the `diff`
@@ -575,9 +573,7 @@ impl Run {
     #[napi(ts_return_type = "Promise<Message | null>")]
     pub fn change_set<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Value>> {
         let handle = self.handle.clone();
-        promise(env, async move {
-            Ok(serde_json::to_value(handle.change_set().await).unwrap_or_default())
-        })
+        promise(env, async move { Ok(Json::of(&handle.change_set().await)) })
     }
 
     /// Approve what waits for approval, with notes for the engineer.
