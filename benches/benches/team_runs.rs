@@ -185,6 +185,9 @@ fn knob(name: &str) -> Option<u64> {
 /// 1,000, 3,000 and 10,000 runs at once against a 50 ms provider: five calls in sequence make
 /// the ideal run 250 ms, and with enough concurrency the whole batch is ideally 250 ms too.
 /// The 10,000 batch runs three times (this machine is shared and noisy; the median counts).
+/// Before the batches, the floor runs three times on the same executor: 10,000 tasks making
+/// the same five calls to the same provider and nothing else, so the median is also given
+/// against what the provider's latency, the executor and the machine cost at that moment.
 /// Peak RSS is the process's high-water mark so far (the batches run smallest first); CPU is
 /// the process's user + system time during the batch.
 ///
@@ -203,17 +206,13 @@ fn concurrent_runs_against_a_slow_provider() {
     }
     let rt = builder.enable_all().build().unwrap();
     let delay = Duration::from_millis(knob("MGX_BENCH_DELAY_MS").unwrap_or(50));
-    let team = team(Some(Arc::new(Fixed { delay })));
+    let provider = Arc::new(Fixed { delay });
+    let team = team(Some(Arc::clone(&provider) as Arc<dyn LlmProvider>));
     eprintln!(
         "a run's future: {} bytes",
         std::mem::size_of_val(&team.run("Build an Express API"))
     );
-    // The floor of the machine and runtime: the same tasks doing nothing but five sleeps.
-    if knob("MGX_BENCH_NO_FLOOR") != Some(1) {
-        floor(&rt, delay);
-    }
     let ideal = delay * 5;
-    let mut ratios = Vec::new();
     let batches: Vec<usize> = std::env::var("MGX_BENCH_BATCHES")
         .ok()
         .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
@@ -224,32 +223,73 @@ fn concurrent_runs_against_a_slow_provider() {
     let pool = knob("MGX_BENCH_POOL")
         .filter(|&n| n > 0)
         .map(|n| RunPool::new(n as usize).unwrap());
-    for &n in &batches {
+    let measure = |work: Work, n: usize| {
         let started = Instant::now();
         let cpu_before = cpu_time();
         trace::start();
         let done = match &pool {
-            Some(pool) => futures::executor::block_on(pooled_batch(pool, &team, n)),
-            None => rt.block_on(batch(&team, n)),
+            Some(pool) => {
+                futures::executor::block_on(pooled_batch(pool, work, &team, &provider, n))
+            }
+            None => rt.block_on(batch(work, &team, &provider, n)),
         };
-        let wall = started.elapsed();
-        let ratio = wall.as_secs_f64() / ideal.as_secs_f64();
+        (started.elapsed(), done, cpu_since(cpu_before))
+    };
+    // The floor, on the executor the runs use: as many tasks as the largest batch making the
+    // same five calls to the same provider and doing nothing else. What the provider's
+    // latency (tokio's timer is kept to the millisecond), the executor and the machine cost
+    // before a team does any work: a baseline measured in the same run.
+    let floor = (knob("MGX_BENCH_NO_FLOOR") != Some(1) && largest > 0).then(|| {
+        let mut walls: Vec<Duration> = (0..3)
+            .map(|_| {
+                let (wall, done, cpu) = measure(Work::Calls, largest);
+                eprintln!(
+                    "{largest} tasks making the five calls and nothing else (the floor): {done} completed in {wall:.2?} (ideal {ideal:?}: {:.2}x), CPU {cpu}",
+                    wall.as_secs_f64() / ideal.as_secs_f64()
+                );
+                wall
+            })
+            .collect();
+        walls.sort();
+        walls[1]
+    });
+    let mut walls = Vec::new();
+    for &n in &batches {
+        let (wall, done, cpu) = measure(Work::Runs, n);
         if n == largest {
-            ratios.push(ratio);
+            walls.push(wall);
         }
         eprintln!(
-            "{n} concurrent runs against a {delay:?} provider: {done} completed in {wall:.2?} (ideal {ideal:?}: {ratio:.2}x), CPU {}; peak RSS {:.0} MB",
-            cpu_since(cpu_before),
+            "{n} concurrent runs against a {delay:?} provider: {done} completed in {wall:.2?} (ideal {ideal:?}: {:.2}x), CPU {cpu}; peak RSS {:.0} MB",
+            wall.as_secs_f64() / ideal.as_secs_f64(),
             peak_rss_mb().unwrap_or(f64::NAN)
         );
         trace::report();
     }
-    ratios.sort_by(f64::total_cmp);
+    walls.sort();
+    let median = walls[walls.len() / 2];
     eprintln!(
-        "{largest} concurrent runs, median of {}: {:.2}x the ideal",
-        ratios.len(),
-        ratios[ratios.len() / 2]
+        "{largest} concurrent runs, median of {}: {median:.2?}, {:.2}x the ideal{}",
+        walls.len(),
+        median.as_secs_f64() / ideal.as_secs_f64(),
+        floor
+            .map(|f| format!(
+                "; {:.2}x the floor (median of three: {f:.2?}, {:.2}x the ideal)",
+                median.as_secs_f64() / f.as_secs_f64(),
+                f.as_secs_f64() / ideal.as_secs_f64()
+            ))
+            .unwrap_or_default()
     );
+}
+
+/// What the tasks of a batch do.
+#[derive(Clone, Copy, PartialEq)]
+enum Work {
+    /// A team run each.
+    Runs,
+    /// The five calls of a run to the same provider, each with a one-line request, and
+    /// nothing else (the floor).
+    Calls,
 }
 
 /// How a batch's end is waited for: by a countdown the last run to end releases (one
@@ -295,9 +335,30 @@ fn await_each() -> bool {
     knob("MGX_BENCH_AWAIT_EACH") == Some(1)
 }
 
-/// One run of a batch, counted down when it ends (its report is dropped where it was made).
-async fn counted_run(team: Team, countdown: Arc<Countdown>) -> RunStatus {
-    let status = team.run("Build an Express API").await.status;
+/// One task of a batch, counted down when it ends (a run's report is dropped where it was
+/// made).
+async fn counted(
+    work: Work,
+    team: Team,
+    provider: Arc<Fixed>,
+    countdown: Arc<Countdown>,
+) -> RunStatus {
+    let status = match work {
+        Work::Runs => team.run("Build an Express API").await.status,
+        Work::Calls => {
+            for action in [
+                "analyze_task",
+                "draft_plan",
+                "write_code",
+                "write_test",
+                "review_code",
+            ] {
+                let request = ChatRequest::user(format!("mgx-action: {action}"));
+                provider.complete(&request).await.unwrap();
+            }
+            RunStatus::Completed
+        }
+    };
     countdown.end(status);
     status
 }
@@ -319,52 +380,48 @@ where
     ok
 }
 
-/// `n` runs spawned at once on the current runtime; how many completed.
-async fn batch(team: &Team, n: usize) -> usize {
+/// `n` tasks spawned at once on the current runtime; how many completed.
+async fn batch(work: Work, team: &Team, provider: &Arc<Fixed>, n: usize) -> usize {
     let countdown = Countdown::new(n);
     let handles: Vec<_> = (0..n)
-        .map(|_| tokio::spawn(counted_run(team.clone(), Arc::clone(&countdown))))
+        .map(|_| {
+            let task = counted(
+                work,
+                team.clone(),
+                Arc::clone(provider),
+                Arc::clone(&countdown),
+            );
+            tokio::spawn(task)
+        })
         .collect();
     trace::mark(6);
     batch_end(&countdown, handles).await
 }
 
-/// `n` runs started at once on `pool`, each reduced to its status on its own thread (as
+/// `n` tasks started at once on `pool`, each run reduced to its status on its own thread (as
 /// [`batch`] does in its tasks), waited for from this thread (no tokio runtime here); how
 /// many completed.
-async fn pooled_batch(pool: &RunPool, team: &Team, n: usize) -> usize {
+async fn pooled_batch(
+    pool: &RunPool,
+    work: Work,
+    team: &Team,
+    provider: &Arc<Fixed>,
+    n: usize,
+) -> usize {
     let countdown = Countdown::new(n);
     let runs: Vec<_> = (0..n)
-        .map(|_| pool.spawn(counted_run(team.clone(), Arc::clone(&countdown))))
+        .map(|_| {
+            let task = counted(
+                work,
+                team.clone(),
+                Arc::clone(provider),
+                Arc::clone(&countdown),
+            );
+            pool.spawn(task)
+        })
         .collect();
     trace::mark(6);
     batch_end(&countdown, runs).await
-}
-
-/// 10,000 tasks doing five sleeps of `delay` and nothing else: what the machine and the
-/// runtime cost without any work.
-fn floor(rt: &tokio::runtime::Runtime, delay: Duration) {
-    let started = Instant::now();
-    let cpu_before = cpu_time();
-    rt.block_on(async {
-        let handles: Vec<_> = (0..10_000)
-            .map(|_| {
-                tokio::spawn(async move {
-                    for _ in 0..5 {
-                        tokio::time::sleep(delay).await;
-                    }
-                })
-            })
-            .collect();
-        for h in handles {
-            h.await.unwrap();
-        }
-    });
-    eprintln!(
-        "10000 tasks of five {delay:?} sleeps and no work (the floor): {:.2?}, CPU {}",
-        started.elapsed(),
-        cpu_since(cpu_before)
-    );
 }
 
 /// CPU time used since `before`, for printing.
