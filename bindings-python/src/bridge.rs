@@ -202,6 +202,14 @@ impl Drain {
     }
 }
 
+/// `f`, typed for a `Python` token of any lifetime (a closure's is inferred as one lifetime).
+pub(crate) fn for_any_py<F>(f: F) -> F
+where
+    F: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>>,
+{
+    f
+}
+
 /// The event loop running on this thread.
 fn running_loop<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

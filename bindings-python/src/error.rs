@@ -36,6 +36,7 @@
 //! ├── CassetteError                (.path)
 //! │   └── CassetteMissError        (.path, .key, .request)
 //! ├── ConfigError
+//! ├── RoleError                    a role written in Python raised (`__cause__`: its exception; .role)
 //! ├── CacheError
 //! ├── BudgetExceededError
 //! ├── UnreadableOutputError        (.what)
@@ -252,6 +253,12 @@ create_exception!(
     MgxError,
     "A configuration value is missing or invalid."
 );
+create_exception!(
+    mgx,
+    RoleError,
+    MgxError,
+    "A role's own code failed: a Python role raised (its exception is the `__cause__`) or answered with something that is not messages."
+);
 create_exception!(mgx, CacheError, MgxError, "A cache backend failed.");
 create_exception!(
     mgx,
@@ -303,9 +310,17 @@ impl std::fmt::Display for PyCause {
 
 impl std::error::Error for PyCause {}
 
-/// A core error carrying a Python exception raised by Python code the core called.
+/// A core error carrying a Python exception raised by a Python provider the core called.
 pub(crate) fn from_python(err: PyErr) -> mgx_core::Error {
-    let message = crate::bridge::attach(|py| {
+    mgx_core::Error::Provider {
+        message: exception_text(&err),
+        cause: Some(std::sync::Arc::new(PyCause(err))),
+    }
+}
+
+/// `ValueError: what it said`.
+pub(crate) fn exception_text(err: &PyErr) -> String {
+    crate::bridge::attach(|py| {
         let kind = err
             .get_type(py)
             .name()
@@ -313,11 +328,7 @@ pub(crate) fn from_python(err: PyErr) -> mgx_core::Error {
             .unwrap_or_else(|_| "Exception".into());
         format!("{kind}: {}", err.value(py))
     })
-    .unwrap_or_else(|| "a Python exception (the interpreter is exiting)".into());
-    mgx_core::Error::Provider {
-        message,
-        cause: Some(std::sync::Arc::new(PyCause(err))),
-    }
+    .unwrap_or_else(|| "a Python exception (the interpreter is exiting)".into())
 }
 
 /// Map a core error to its Python exception, with its fields as attributes; a Python
@@ -388,6 +399,10 @@ pub(crate) fn core_err(err: &mgx_core::Error) -> PyErr {
             ),
             E::Scripted { .. } => (ScriptedError::new_err(message), vec![]),
             E::Provider { .. } => (ProviderError::new_err(message), vec![]),
+            E::Role { role, .. } => (
+                RoleError::new_err(message),
+                vec![("role", role.into_py_any(py))],
+            ),
             E::Cache { .. } => (CacheError::new_err(message), vec![]),
             E::BudgetExceeded { .. } => (BudgetExceededError::new_err(message), vec![]),
             E::Unreadable { what, .. } => (
@@ -491,6 +506,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CassetteError", py.get_type::<CassetteError>())?;
     m.add("CassetteMissError", py.get_type::<CassetteMissError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("RoleError", py.get_type::<RoleError>())?;
     m.add("CacheError", py.get_type::<CacheError>())?;
     m.add("BudgetExceededError", py.get_type::<BudgetExceededError>())?;
     m.add(
@@ -762,6 +778,15 @@ mod tests {
                 &[],
             ),
             (E::provider("crashed"), "ProviderError", &[]),
+            (
+                E::Role {
+                    role: "security_reviewer".into(),
+                    message: "ValueError: no".into(),
+                    cause: None,
+                },
+                "RoleError",
+                &["role"],
+            ),
             (
                 E::Cache {
                     message: "down".into(),

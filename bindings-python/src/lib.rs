@@ -10,6 +10,7 @@ mod error;
 mod guardrails;
 mod patch;
 mod providers;
+mod roles;
 mod stacks;
 mod team;
 
@@ -28,6 +29,7 @@ fn _mgx(m: &Bound<'_, PyModule>) -> PyResult<()> {
     patch::register(m)?;
     providers::register(m)?;
     caches::register(m)?;
+    roles::register(m)?;
     team::register(m)?;
     Ok(())
 }

@@ -22,7 +22,7 @@ use mgx_core::team::{
     RunReport, RunStatus, Team,
 };
 
-use crate::bridge::{Plain, RunLoop, future_into_py};
+use crate::bridge::{Plain, RunLoop, for_any_py, future_into_py};
 use crate::caches::PyCache;
 use crate::convert::{from_py, to_py, type_name, value_to_py};
 use crate::error::{MgxError, core_err, rejected};
@@ -44,7 +44,7 @@ pub(crate) struct PyTeam {
 #[pymethods]
 impl PyTeam {
     #[new]
-    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, call_timeout = 600.0, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None, format = false, format_timeout = 60.0, pre_commit_config = false, git = None))]
+    #[pyo3(signature = (*, provider = None, role_providers = None, cache = None, on_event = None, stack = None, constraints = Vec::new(), strict = false, output_dir = None, project = None, max_rounds = None, max_revision_rounds = None, max_validation_retries = None, budget_usd = None, budget_tokens = None, prices = None, budget_by_complexity = None, approval = None, approval_timeout = 300.0, human_reviewer = None, max_tokens = None, call_timeout = 600.0, dry_run = false, fsync = true, run_dir = None, max_concurrent_runs = None, prompts = None, format = false, format_timeout = 60.0, pre_commit_config = false, git = None, roles = None))]
     #[allow(clippy::too_many_arguments)] // the keyword arguments of one Python constructor
     fn new(
         provider: Option<&Bound<'_, PyAny>>,
@@ -77,6 +77,7 @@ impl PyTeam {
         format_timeout: f64,
         pre_commit_config: bool,
         git: Option<&Bound<'_, PyAny>>,
+        roles: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut b = Team::builder().strict(strict).dry_run(dry_run).fsync(fsync);
         if let Some(p) = provider {
@@ -90,6 +91,9 @@ impl PyTeam {
         }
         if let Some(c) = cache {
             b = b.cache(c.get().inner.clone());
+        }
+        if let Some(roles) = roles {
+            b = b.roles(crate::roles::roles_from(roles)?);
         }
         if let Some(s) = stack {
             b = b.stack(s);
@@ -442,14 +446,6 @@ fn approval_policy(approval: Option<&Bound<'_, PyAny>>, timeout: f64) -> PyResul
         }),
         timeout,
     })
-}
-
-/// `f`, typed for a `Python` token of any lifetime (a closure's is inferred as one lifetime).
-fn for_any_py<F>(f: F) -> F
-where
-    F: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>>,
-{
-    f
 }
 
 /// Call the `what` callback with `arg` for the run: on its event loop (a coroutine it returns

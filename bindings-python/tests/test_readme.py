@@ -18,6 +18,7 @@ def test_readme_python_snippet_runs(tmp_path, monkeypatch):
             exec(compile(block, "README.md", "exec"), {})
     assert "invalid_value ['generate_new', 'patch_existing']" in out.getvalue()
     assert "completed ['app/__init__.py', 'app/config.py']" in out.getvalue()
+    assert "completed\n" in out.getvalue()  # the custom role's run
     assert (tmp_path / "out" / "app" / "main.py").is_file()
 
 

@@ -13,7 +13,7 @@ TYPING_ONLY = {
     "ManifestFileDict", "ProseSpanDict", "DuplicateDict", "Finding",
     "ChatMessageDict", "UsageDict", "ChatResponseDict", "CompletesChat", "CassetteMode",
     "CacheStatsDict", "EventType", "EventDict", "MessageDict", "ReviewDict", "VerdictDict",
-    "ApprovalAnswer", "RunProfileDict",
+    "ApprovalAnswer", "RunProfileDict", "RoleMessageDict", "ReactsToMessages",
 }
 
 

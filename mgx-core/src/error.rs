@@ -129,6 +129,19 @@ pub enum Error {
         #[source]
         cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
+    /// A role's own code failed: a custom role that returned an error of its own, or one
+    /// written in Python or JavaScript that raised or answered in a shape that is not messages.
+    #[error("the {role} role failed: {message}")]
+    Role {
+        /// The role's name.
+        role: String,
+        /// The failure, as the role reported it.
+        message: String,
+        /// The role's own error, when it has one (a binding keeps the Python exception or the
+        /// JavaScript error here, to hand it back to the caller).
+        #[source]
+        cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
     /// A cache backend failed (callers degrade this to a miss).
     #[error("cache: {message}")]
     Cache {
@@ -192,7 +205,7 @@ pub enum Error {
 impl Error {
     /// A stable, machine-readable name of the error kind (`status`, `rate_limited`, `timeout`,
     /// `connection`, `malformed_response`, `incomplete_stream`, `config`, `cassette_miss`,
-    /// `cassette`, `scripted`, `provider`, `cache`, `budget_exceeded`, `unreadable_output`,
+    /// `cassette`, `scripted`, `provider`, `role`, `cache`, `budget_exceeded`, `unreadable_output`,
     /// `validation`, `task`, `cancelled`, `approval_timeout`, `apply`, `io`).
     pub fn code(&self) -> &'static str {
         match self {
@@ -207,6 +220,7 @@ impl Error {
             Error::Cassette { .. } => "cassette",
             Error::Scripted { .. } => "scripted",
             Error::Provider { .. } => "provider",
+            Error::Role { .. } => "role",
             Error::Cache { .. } => "cache",
             Error::BudgetExceeded { .. } => "budget_exceeded",
             Error::Unreadable { .. } => "unreadable_output",
@@ -244,11 +258,11 @@ impl Error {
         }
     }
 
-    /// The provider's own error behind an [`Error::Provider`], as the provider made it
-    /// (downcast it to its type: a binding's exception wrapper, a client's error).
+    /// The provider's or role's own error behind an [`Error::Provider`] or [`Error::Role`], as
+    /// it was made (downcast it to its type: a binding's exception wrapper, a client's error).
     pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         match self {
-            Error::Provider { cause, .. } => cause.as_deref(),
+            Error::Provider { cause, .. } | Error::Role { cause, .. } => cause.as_deref(),
             _ => None,
         }
     }

@@ -24,12 +24,27 @@ A team run (offline here: the default provider is a scaffold generator, not a mo
 ``human_reviewer`` (sync or async), budgets, ``project`` for patch mode … Every error is a
 subclass of ``MgxError`` with a stable ``.code``.
 
+The team is four roles (``default_roles()``); ``roles=`` makes it another: keep, drop or
+reorder the built-in ones and add your own. A role is any object with a ``name``, the message
+kinds it ``watches`` and ``react(message, ctx)`` (sync or ``async def``), answering with the
+messages it publishes (dicts: ``kind``, ``content``, ``data``); ``await ctx.ask(prompt)`` is a
+model call made by the run, under its budget, cache and cancellation::
+
+    class LicenceChecker:
+        name, watches = "licence_checker", ["code"]
+
+        async def react(self, message, ctx):
+            verdict = await ctx.ask("Which of these files lack a licence header?\n" + message["content"])
+            return {"kind": "licence_report", "content": verdict}
+
+    team = mgx.Team(roles=[*mgx.default_roles(), LicenceChecker()])
+
 Hundreds or thousands of runs at once go faster on a ``RunPool`` (one thread per core by
 default, each run kept on one thread): ``await team.run(task, pool=pool)``; ``run_sync`` and
 ``start`` take ``pool=`` too.
 
-Where Python code runs: an ``async def complete``, ``on_event``, ``approval`` and
-``human_reviewer`` run on the event loop the run was started from, in the context
+Where Python code runs: an ``async def complete``, a role's ``react``, ``on_event``,
+``approval`` and ``human_reviewer`` run on the event loop the run was started from, in the context
 (``contextvars``) it was started in — ``on_event`` is called once per event, in order, and a
 coroutine it returns is awaited before the next event.
 A sync ``complete`` runs on a worker thread (it may block). Cancelling the task that awaits a
@@ -41,6 +56,7 @@ from mgx._mgx import (
     ApprovalTimeoutError,
     BinaryPatchError,
     BudgetExceededError,
+    BuiltinRole,
     CONFIDENT,
     Cache,
     CacheError,
@@ -81,6 +97,8 @@ from mgx._mgx import (
     RedisCache,
     RejectedError,
     ResolvedStack,
+    RoleContext,
+    RoleError,
     Run,
     RunPool,
     RunReport,
@@ -104,6 +122,7 @@ from mgx._mgx import (
     __version__,
     apply_patch,
     build_revision_prompt,
+    default_roles,
     get_stack,
     infer_stack,
     list_backups,
@@ -122,6 +141,7 @@ __all__ = [
     "ApprovalTimeoutError",
     "BinaryPatchError",
     "BudgetExceededError",
+    "BuiltinRole",
     "CONFIDENT",
     "Cache",
     "CacheError",
@@ -162,6 +182,8 @@ __all__ = [
     "RedisCache",
     "RejectedError",
     "ResolvedStack",
+    "RoleContext",
+    "RoleError",
     "Run",
     "RunPool",
     "RunReport",
@@ -185,6 +207,7 @@ __all__ = [
     "__version__",
     "apply_patch",
     "build_revision_prompt",
+    "default_roles",
     "get_stack",
     "infer_stack",
     "list_backups",

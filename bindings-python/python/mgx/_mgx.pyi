@@ -392,6 +392,9 @@ class CassetteMissError(CassetteError):
     request: str
 
 class ConfigError(MgxError): ...
+class RoleError(MgxError):
+    role: str
+
 class CacheError(MgxError): ...
 class BudgetExceededError(MgxError): ...
 
@@ -539,6 +542,59 @@ class RunProfileDict(TypedDict):
     rss_end_bytes: Optional[int]
     peak_rss_bytes: Optional[int]
 
+class BuiltinRole:
+    """One of the default team's roles, from ``default_roles()``: keep, drop or reorder them in
+    ``Team(roles=...)``."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def watches(self) -> List[str]: ...
+
+def default_roles() -> List[BuiltinRole]:
+    """The default team: ``team_leader``, ``engineer``, ``tester``, ``reviewer``."""
+    ...
+
+class RoleMessageDict(TypedDict, total=False):
+    """What a role publishes: ``kind`` is required; ``content`` defaults to ``""`` and ``data``
+    (any JSON-able value) to ``None``."""
+
+    kind: str
+    content: str
+    data: Any
+
+class RoleContext:
+    """What a role's ``react`` is given besides the message. The run's messages are as they were
+    when the reaction started; ``ask`` is a model call made by the run (the role's provider,
+    budget, cache, call timeout, cancellation, events and metrics)."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def task(self) -> str: ...
+    @property
+    def stack(self) -> Optional[str]: ...
+    @property
+    def constraints(self) -> List[str]: ...
+    @property
+    def history(self) -> List[Dict[str, Any]]: ...
+    def latest(self, kind: str) -> Optional[Dict[str, Any]]: ...
+    def ask(self, prompt: str, *, action: Optional[str] = None, system: Optional[str] = None) -> Awaitable[str]:
+        """The answer's text. ``action`` names the call (default: the role's name); ``system``
+        is the system prompt (default: the team's prompt for ``action``). Only within the
+        reaction it was given to, from an ``async def react``."""
+        ...
+
+class ReactsToMessages(Protocol):
+    """Any object with these is a role: ``react`` (sync or ``async def``) is called with each
+    message of a kind it watches (a dict: ``kind``, ``from``, ``content``, ``data``) and answers
+    with a message dict, a list of them, or ``None``. What it raises ends the run with a
+    ``RoleError`` whose ``__cause__`` is the exception."""
+
+    name: str
+    watches: Sequence[str]
+    def react(self, message: Dict[str, Any], ctx: RoleContext) -> Any: ...
+
 class Team:
     def __init__(
         self,
@@ -579,6 +635,7 @@ class Team:
         format_timeout: float = 60.0,
         pre_commit_config: bool = False,
         git: Union[bool, Mapping[str, Any], None] = None,
+        roles: Optional[Sequence[Union[BuiltinRole, ReactsToMessages]]] = None,
     ) -> None: ...
     def run(
         self, task: str, *, output_dir: Optional[Union[str, "PathLike[str]"]] = None, pool: Optional[RunPool] = None
