@@ -9,21 +9,18 @@
 //! timeout, cancellation, events and metrics, as for the built-in roles. It answers with a
 //! message dict (`kind`, `content`, `data`), a list of them, or `None`.
 //!
-//! `ask` cannot hold the run's context (it lives in the run's future): it sends the request
-//! to the reaction's own future, which makes the call and answers the awaitable.
+//! `ask` cannot hold the run's context (it lives in the run's future): it asks through an
+//! [`AskHandle`], and the reaction's own future makes the call (`RunContext::serving`).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
+use mgx_core::team::asks::{self, AskHandle};
+use mgx_core::team::{Message, Role, RunContext, default_roles};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use tokio::sync::{mpsc, oneshot};
-
-use mgx_core::team::{Message, Role, RunContext, default_roles};
 
 use crate::bridge::{RunLoop, for_any_py, future_into_py};
 use crate::convert::{from_py, to_py, type_name};
@@ -168,14 +165,6 @@ impl PythonRole {
 /// not with a role error.
 type Raised = Arc<Mutex<Vec<(Py<PyAny>, mgx_core::Error)>>>;
 
-/// A model call a role asked for, and where its answer goes.
-struct Ask {
-    action: String,
-    system: Option<String>,
-    prompt: String,
-    answer: oneshot::Sender<mgx_core::Result<String>>,
-}
-
 /// Why `react` cannot run without the run's event loop.
 const NO_LOOP: &str = "an async role needs the event loop of the run: start the run from async \
      code (await team.run(...)) or with team.run_sync(...), which runs one";
@@ -191,7 +180,7 @@ impl Role for PythonRole {
     }
 
     async fn react(&self, ctx: &RunContext, message: &Message) -> mgx_core::Result<Vec<Message>> {
-        let (asks, mut asked) = mpsc::unbounded_channel::<Ask>();
+        let (asks, mut requests) = asks::channel(&self.name);
         let raised: Raised = Arc::default();
         let context = PyRoleContext {
             asks,
@@ -223,31 +212,9 @@ impl Role for PythonRole {
                 .unwrap_or_else(|| Err(MgxError::new_err("the interpreter is exiting"))),
             }
         };
-        // The calls `react` asks for are made here, where the run's context is, while it runs;
-        // those still going when it returns are dropped with it.
-        let mut reaction = std::pin::pin!(reaction);
-        let mut calls = FuturesUnordered::new();
-        let outcome = loop {
-            tokio::select! {
-                outcome = &mut reaction => break outcome,
-                Some(ask) = asked.recv() => calls.push(self.call(ctx, ask)),
-                Some(()) = calls.next(), if !calls.is_empty() => {}
-            }
-        };
-        drop(calls);
+        // The calls `react` asks for are made here, where the run's context is, while it runs.
+        let outcome = ctx.serving(&mut requests, reaction).await;
         outcome.map_err(|e| self.failure(e, &raised))
-    }
-}
-
-impl PythonRole {
-    /// Make the model call `ask` asked for and answer it.
-    async fn call(&self, ctx: &RunContext, ask: Ask) {
-        let system = ask.system.unwrap_or_else(|| ctx.system_prompt(&ask.action));
-        let answer = ctx
-            .ask(&self.name, &ask.action, &system, &ask.prompt)
-            .await
-            .map(|response| response.content);
-        let _ = ask.answer.send(answer);
     }
 }
 
@@ -256,7 +223,7 @@ impl PythonRole {
 /// `ask`, a model call made by the run.
 #[pyclass(name = "RoleContext", module = "mgx", frozen)]
 pub(crate) struct PyRoleContext {
-    asks: mpsc::UnboundedSender<Ask>,
+    asks: AskHandle,
     raised: Raised,
     role: String,
     task: String,
@@ -325,37 +292,21 @@ impl PyRoleContext {
         action: Option<String>,
         system: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (answer, answered) = oneshot::channel();
-        let ask = Ask {
-            action: action.unwrap_or_else(|| self.role.clone()),
-            system,
-            prompt,
-            answer,
-        };
-        self.asks.send(ask).map_err(|_| {
-            MgxError::new_err(format!(
-                "role {:?}: ctx.ask after the reaction ended (the context is the reaction's own)",
-                self.role
-            ))
+        let call = self.asks.ask(prompt, action, system).map_err(|ended| {
+            MgxError::new_err(format!("{ended}: ctx.ask is for its reaction only"))
         })?;
-        let (raised, role) = (Arc::clone(&self.raised), self.role.clone());
+        let raised = Arc::clone(&self.raised);
         future_into_py(py, async move {
-            match answered.await {
-                Ok(Ok(text)) => Ok(text),
-                Ok(Err(error)) => {
-                    let err = core_err(&error);
-                    crate::bridge::attach(|py| {
-                        raised
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .push((err.value(py).clone().into_any().unbind(), error));
-                    });
-                    Err(err)
-                }
-                Err(_) => Err(MgxError::new_err(format!(
-                    "role {role:?}: the reaction ended before its call did"
-                ))),
-            }
+            call.await.map_err(|error| {
+                let err = core_err(&error);
+                crate::bridge::attach(|py| {
+                    raised
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push((err.value(py).clone().into_any().unbind(), error));
+                });
+                err
+            })
         })
     }
 

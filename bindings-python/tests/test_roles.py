@@ -255,7 +255,7 @@ async def test_a_context_used_after_its_reaction_raises():
     report.raise_for_status()
     [ctx] = kept
     assert repr(ctx) == "RoleContext(role='keeper', stack='fastapi', messages=5)"
-    with pytest.raises(mgx.MgxError, match="after the reaction ended"):
+    with pytest.raises(mgx.MgxError, match="reaction this context was given to has ended"):
         ctx.ask("too late")
 
 

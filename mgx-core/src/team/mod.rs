@@ -21,6 +21,7 @@
 //! and cost when known. Model answers are read as JSON or FILE manifests, never by keyword: an
 //! unreadable verdict is asked for again once, then the review fails closed (not approved).
 
+pub mod asks;
 mod message;
 mod pool;
 mod profile;

@@ -1525,3 +1525,93 @@ async fn an_async_approval_function_decides_each_gate_within_its_time() {
         .await;
     assert_eq!(report.error_code.as_deref(), Some("approval_timeout"));
 }
+
+/// A role whose reaction runs elsewhere (as a binding's does, on another thread or in another
+/// language) and holds only an `AskHandle`; its reaction here serves the calls it asks for.
+struct Delegating;
+
+#[async_trait]
+impl mgx_core::team::Role for Delegating {
+    fn name(&self) -> &str {
+        "delegating"
+    }
+
+    fn watches(&self) -> Vec<String> {
+        vec!["code".into()]
+    }
+
+    async fn react(&self, ctx: &RunContext, message: &Message) -> mgx_core::Result<Vec<Message>> {
+        use mgx_core::team::asks;
+        let (handle, mut requests) = asks::channel("delegating");
+        let lines = message.content.lines().count();
+        let elsewhere = tokio::spawn(async move {
+            let first = handle
+                .ask(
+                    format!("{lines} lines: any secrets?"),
+                    Some("security_review".into()),
+                    None,
+                )
+                .unwrap();
+            let second = handle
+                .ask("and style?", None, Some("Be brief.".into()))
+                .unwrap();
+            let (first, second) = futures::join!(first, second);
+            (first, second, handle)
+        });
+        let (first, second, handle) = ctx.serving(&mut requests, elsewhere).await.unwrap();
+        drop(requests);
+        // Once its reaction is over, the handle asks nothing.
+        assert_eq!(
+            handle.ask("too late", None, None).err(),
+            Some(asks::Ended("delegating".into()))
+        );
+        Ok(vec![Message::new(
+            "security_report",
+            "delegating",
+            format!("{} / {}", first?, second?),
+            serde_json::Value::Null,
+        )])
+    }
+}
+
+#[tokio::test]
+async fn a_role_elsewhere_asks_through_a_handle_its_reaction_serves() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen_calls = calls.clone();
+    let provider = Scripted::from_fn(move |req| {
+        seen_calls.lock().unwrap().push(req.clone());
+        let text = match action(req).as_str() {
+            "analyze_task" => r#"{"complexity": "S", "files": ["app/main.py"]}"#,
+            "draft_plan" => r#"{"steps": ["code", "tests", "review"]}"#,
+            "write_code" => GOOD_CODE,
+            "write_test" => GOOD_TESTS,
+            "review_code" => r#"{"verdict": "approved", "findings": []}"#,
+            "security_review" => "no secrets",
+            "delegating" => "fine style",
+            other => panic!("unexpected action {other}"),
+        };
+        Ok(ChatResponse::text(text))
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let team = Team::builder()
+        .provider(Arc::new(provider))
+        .stack("fastapi")
+        .dry_run(true)
+        .add_role(Arc::new(Delegating))
+        .add_role(Arc::new(Recorder {
+            kind: "security_report",
+            seen: seen.clone(),
+        }))
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(report.llm_calls, 7);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].content, "no secrets / fine style");
+    let calls = calls.lock().unwrap();
+    let style = calls.iter().find(|r| action(r) == "delegating").unwrap();
+    assert!(style.messages[0].content.ends_with("Be brief."));
+    assert_eq!(style.messages[1].content, "and style?");
+}
