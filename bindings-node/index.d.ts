@@ -78,6 +78,24 @@ export interface ReviewVerdict {
 
 export type ApprovalAnswer = boolean | undefined | { approve: boolean; feedback?: string; reason?: string }
 
+/** What a role publishes: `kind` is required; `content` defaults to `''` and `data` to `null`. */
+export interface RoleMessage {
+  kind: string
+  content?: string
+  data?: unknown
+}
+
+/**
+ * Any object with these is a role: `react` is called with each message of a kind it watches
+ * and answers with a message, an array of them, or nothing (or a Promise of that). What it
+ * throws or rejects with ends the run with an error of code `role` whose `cause` is that error.
+ */
+export interface ReactsToMessages {
+  name: string
+  watches: string[]
+  react(message: Message, ctx: RoleContext): unknown
+}
+
 export interface TeamOptions {
   /** Default: the offline provider (a scaffold generator, not a model). */
   provider?: Provider | CompletesChat
@@ -119,6 +137,11 @@ export interface TeamOptions {
   preCommitConfig?: boolean
   /** Commit the result on a branch of its own; push it and open a draft pull request when asked. */
   git?: boolean | GitOptions
+  /**
+   * The whole team (default: `defaultRoles()`): keep, drop or reorder the built-in roles and
+   * add your own, e.g. `[...defaultRoles(), new LicenceChecker()]`.
+   */
+  roles?: Array<BuiltinRole | ReactsToMessages>
 }
 
 export interface GitOptions {
@@ -234,6 +257,17 @@ declare global {
 }
 
 /**
+ * One of the built-in roles (`team_leader`, `engineer`, `tester`, `reviewer`), for a team that
+ * keeps some of them: `new Team({ roles: defaultRoles().filter((r) => r.name !== 'reviewer') })`.
+ */
+export declare class BuiltinRole {
+  /** The role's name. */
+  get name(): string
+  /** The message kinds it reacts to. */
+  get watches(): Array<string>
+}
+
+/**
  * Records a provider's calls in a JSON-lines file and replays them. `mode`: `record`,
  * `replay` (default; a call it lacks goes to the provider), `replay_strict` (a call it lacks
  * fails with code `cassette_miss`; give `model`, the recording provider's model, when there is
@@ -317,6 +351,35 @@ export declare class RedisCache {
   stats(): CacheStats
   /** Empty the cache. */
   clear(): Promise<void>
+}
+
+/**
+ * What a JS role's `react(message, ctx)` is given besides the message: the run's task, stack,
+ * constraints and messages so far (as they were when the reaction started), and `ask`, a model
+ * call made by the run.
+ */
+export declare class RoleContext {
+  /** The reacting role's name. */
+  get role(): string
+  /** The task's text. */
+  get task(): string
+  /** The stack's id (`fastapi` …), or `null` when the run has none. */
+  get stack(): string | null
+  /** The constraints the output must meet. */
+  get constraints(): Array<string>
+  /** The run's messages before this reaction, oldest first. */
+  get history(): Message[]
+  /** The newest message of `kind` before this reaction, or `null`. */
+  latest(kind: string): Message | null
+  /**
+   * Ask the role's model: a Promise of the answer's text. `action` names the call in events,
+   * metrics and the cache key (default: the role's name); `system` is the system prompt
+   * (default: the team's prompt for `action`, if it has one). The run's budget, cache, call
+   * timeout and cancellation apply; a failure rejects with the error's own `code`
+   * (`budget_exceeded`, `cancelled` …), which ends the run as that error when the role lets
+   * it through.
+   */
+  ask(prompt: string, options?: { action?: string; system?: string }): Promise<string>
 }
 
 /**
@@ -488,6 +551,9 @@ export interface Candidate {
   score: number
   evidence: Array<Evidence>
 }
+
+/** The default team's four roles, in order: `team_leader`, `engineer`, `tester`, `reviewer`. */
+export declare function defaultRoles(): Array<BuiltinRole>
 
 /** A path given more than once. */
 export interface Duplicate {

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.BuiltinRole = nativeBinding.BuiltinRole
 module.exports.Cassette = nativeBinding.Cassette
 module.exports.EventStream = nativeBinding.EventStream
 module.exports.MemoryCache = nativeBinding.MemoryCache
@@ -842,6 +843,7 @@ module.exports.Offline = nativeBinding.Offline
 module.exports.OpenAICompatible = nativeBinding.OpenAICompatible
 module.exports.OpenAiCompatible = nativeBinding.OpenAiCompatible
 module.exports.RedisCache = nativeBinding.RedisCache
+module.exports.RoleContext = nativeBinding.RoleContext
 module.exports.Run = nativeBinding.Run
 module.exports.RunPool = nativeBinding.RunPool
 module.exports.Scripted = nativeBinding.Scripted
@@ -851,6 +853,7 @@ module.exports.Team = nativeBinding.Team
 module.exports.ValidationResult = nativeBinding.ValidationResult
 module.exports.applyPatch = nativeBinding.applyPatch
 module.exports.buildRevisionPrompt = nativeBinding.buildRevisionPrompt
+module.exports.defaultRoles = nativeBinding.defaultRoles
 module.exports.getStack = nativeBinding.getStack
 module.exports.inferStack = nativeBinding.inferStack
 module.exports.listBackups = nativeBinding.listBackups

@@ -78,6 +78,24 @@ export interface ReviewVerdict {
 
 export type ApprovalAnswer = boolean | undefined | { approve: boolean; feedback?: string; reason?: string }
 
+/** What a role publishes: `kind` is required; `content` defaults to `''` and `data` to `null`. */
+export interface RoleMessage {
+  kind: string
+  content?: string
+  data?: unknown
+}
+
+/**
+ * Any object with these is a role: `react` is called with each message of a kind it watches
+ * and answers with a message, an array of them, or nothing (or a Promise of that). What it
+ * throws or rejects with ends the run with an error of code `role` whose `cause` is that error.
+ */
+export interface ReactsToMessages {
+  name: string
+  watches: string[]
+  react(message: Message, ctx: RoleContext): unknown
+}
+
 export interface TeamOptions {
   /** Default: the offline provider (a scaffold generator, not a model). */
   provider?: Provider | CompletesChat
@@ -119,6 +137,11 @@ export interface TeamOptions {
   preCommitConfig?: boolean
   /** Commit the result on a branch of its own; push it and open a draft pull request when asked. */
   git?: boolean | GitOptions
+  /**
+   * The whole team (default: `defaultRoles()`): keep, drop or reorder the built-in roles and
+   * add your own, e.g. `[...defaultRoles(), new LicenceChecker()]`.
+   */
+  roles?: Array<BuiltinRole | ReactsToMessages>
 }
 
 export interface GitOptions {

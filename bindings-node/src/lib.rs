@@ -8,6 +8,7 @@ pub mod error;
 pub mod guardrails;
 pub mod patch;
 pub mod providers;
+pub mod roles;
 pub(crate) mod settle;
 pub mod stacks;
 pub mod team;

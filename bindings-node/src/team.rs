@@ -1,7 +1,7 @@
 //! The team runtime for JS: `Team`, `Run` (a started run's handle), `EventStream` (a run's
 //! events as an async iterator) and `RunPool`. Runs execute on the addon's tokio runtime, or on
-//! a `RunPool`'s threads when a run's options name one; JS callbacks
-//! (providers, `onEvent`, `approval`, `humanReviewer`) are called through thread-safe functions
+//! a `RunPool`'s threads when a run's options name one; JS callbacks (providers, roles'
+//! `react`, `onEvent`, `approval`, `humanReviewer`) are called through thread-safe functions
 //! and may return Promises. Reports and events are plain objects in the JSON shape of the
 //! report and of the event contract (the same as `mgx run --json` and Python's `to_dict()`).
 
@@ -139,6 +139,11 @@ impl Team {
                         b = b.role_provider(&role, provider_from(&env, p)?);
                     }
                 }
+            }
+            if let Some(roles) = get::<Unknown>(&o, "roles")?
+                && !matches!(roles.get_type(), Ok(ValueType::Undefined))
+            {
+                b = b.roles(crate::roles::roles_from(&env, roles)?);
             }
             if let Some(c) = get::<Unknown>(&o, "cache")? {
                 b = b.cache(

@@ -57,4 +57,18 @@ async function main(): Promise<void> {
   console.log(resumed.status, mgx.stackIds().length, mgx.getStack('fastapi').test?.framework)
 }
 
+const licenceChecker: mgx.ReactsToMessages = {
+  name: 'licence_checker',
+  watches: ['code'],
+  async react(message: mgx.Message, ctx: mgx.RoleContext): Promise<mgx.RoleMessage> {
+    const answer: string = await ctx.ask(message.content, { action: 'licence_check', system: 'Be brief.' })
+    const plan: mgx.Message | null = ctx.latest('plan')
+    const kinds: string[] = ctx.history.map((m) => m.kind)
+    return { kind: 'licence_report', content: answer, data: { plan: plan?.data, kinds, stack: ctx.stack, task: ctx.task } }
+  },
+}
+const builtins: mgx.BuiltinRole[] = mgx.defaultRoles().filter((r) => r.name !== 'reviewer')
+const customTeam = new mgx.Team({ roles: [...builtins, licenceChecker], dryRun: true })
+void customTeam
+
 void main()
