@@ -380,22 +380,25 @@ where
     ok
 }
 
-/// `n` tasks spawned at once on the current runtime; how many completed.
-async fn batch(work: Work, team: &Team, provider: &Arc<Fixed>, n: usize) -> usize {
+/// `n` tasks started at once by `start` (given the batch's countdown), waited for; how many
+/// completed.
+async fn started_batch<H, E>(n: usize, start: impl Fn(Arc<Countdown>) -> H) -> usize
+where
+    H: std::future::Future<Output = Result<RunStatus, E>>,
+    E: std::fmt::Debug,
+{
     let countdown = Countdown::new(n);
-    let handles: Vec<_> = (0..n)
-        .map(|_| {
-            let task = counted(
-                work,
-                team.clone(),
-                Arc::clone(provider),
-                Arc::clone(&countdown),
-            );
-            tokio::spawn(task)
-        })
-        .collect();
+    let handles: Vec<H> = (0..n).map(|_| start(Arc::clone(&countdown))).collect();
     trace::mark(6);
     batch_end(&countdown, handles).await
+}
+
+/// `n` tasks spawned at once on the current runtime; how many completed.
+async fn batch(work: Work, team: &Team, provider: &Arc<Fixed>, n: usize) -> usize {
+    started_batch(n, |countdown| {
+        tokio::spawn(counted(work, team.clone(), Arc::clone(provider), countdown))
+    })
+    .await
 }
 
 /// `n` tasks started at once on `pool`, each run reduced to its status on its own thread (as
@@ -408,20 +411,10 @@ async fn pooled_batch(
     provider: &Arc<Fixed>,
     n: usize,
 ) -> usize {
-    let countdown = Countdown::new(n);
-    let runs: Vec<_> = (0..n)
-        .map(|_| {
-            let task = counted(
-                work,
-                team.clone(),
-                Arc::clone(provider),
-                Arc::clone(&countdown),
-            );
-            pool.spawn(task)
-        })
-        .collect();
-    trace::mark(6);
-    batch_end(&countdown, runs).await
+    started_batch(n, |countdown| {
+        pool.spawn(counted(work, team.clone(), Arc::clone(provider), countdown))
+    })
+    .await
 }
 
 /// CPU time used since `before`, for printing.
