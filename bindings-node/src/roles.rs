@@ -16,7 +16,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use mgx_core::team::asks::{self, AskHandle};
+use mgx_core::team::asks::{self, AskHandle, RunView};
 use mgx_core::team::{Message, Role, RunContext};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
@@ -195,11 +195,7 @@ impl Role for JsRole {
         let context = RoleContext {
             asks,
             raised: Arc::clone(&raised),
-            role: self.name.clone(),
-            task: ctx.task.task.clone(),
-            stack: ctx.stack.map(|s| s.id.clone()),
-            constraints: ctx.constraints.clone(),
-            history: ctx.history(),
+            view: ctx.view(&self.name),
         };
         let args = FnArgs::from((Json::of(message), context));
         let reaction = async {
@@ -219,11 +215,7 @@ impl Role for JsRole {
 pub struct RoleContext {
     asks: AskHandle,
     raised: Raised,
-    role: String,
-    task: String,
-    stack: Option<String>,
-    constraints: Vec<String>,
-    history: Vec<Arc<Message>>,
+    view: RunView,
 }
 
 #[napi]
@@ -231,42 +223,40 @@ impl RoleContext {
     /// The reacting role's name.
     #[napi(getter)]
     pub fn role(&self) -> String {
-        self.role.clone()
+        self.view.role.clone()
     }
 
     /// The task's text.
     #[napi(getter)]
     pub fn task(&self) -> String {
-        self.task.clone()
+        self.view.task.clone()
     }
 
     /// The stack's id (`fastapi` …), or `null` when the run has none.
     #[napi(getter)]
     pub fn stack(&self) -> Option<String> {
-        self.stack.clone()
+        self.view.stack.clone()
     }
 
     /// The constraints the output must meet.
     #[napi(getter)]
     pub fn constraints(&self) -> Vec<String> {
-        self.constraints.clone()
+        self.view.constraints.clone()
     }
 
     /// The run's messages before this reaction, oldest first.
     #[napi(getter, ts_return_type = "Message[]")]
     pub fn history(&self) -> Value {
-        let messages: Vec<&Message> = self.history.iter().map(Arc::as_ref).collect();
+        let messages: Vec<&Message> = self.view.history.iter().map(Arc::as_ref).collect();
         serde_json::to_value(messages).unwrap_or(Value::Null)
     }
 
     /// The newest message of `kind` before this reaction, or `null`.
     #[napi(ts_return_type = "Message | null")]
     pub fn latest(&self, kind: String) -> Option<Value> {
-        self.history
-            .iter()
-            .rev()
-            .find(|m| m.kind == kind)
-            .and_then(|m| serde_json::to_value(m.as_ref()).ok())
+        self.view
+            .latest(&kind)
+            .and_then(|m| serde_json::to_value(m).ok())
     }
 
     /// Ask the role's model: a Promise of the answer's text. `action` names the call in events,

@@ -15,7 +15,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use mgx_core::team::asks::{self, AskHandle};
+use mgx_core::team::asks::{self, AskHandle, RunView};
 use mgx_core::team::{Message, Role, RunContext, default_roles};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
@@ -185,11 +185,7 @@ impl Role for PythonRole {
         let context = PyRoleContext {
             asks,
             raised: Arc::clone(&raised),
-            role: self.name.clone(),
-            task: ctx.task.task.clone(),
-            stack: ctx.stack.map(|s| s.id.clone()),
-            constraints: ctx.constraints.clone(),
-            history: ctx.history(),
+            view: ctx.view(&self.name),
         };
         let (obj, message, role) = (Arc::clone(&self.obj), message.clone(), self.name.clone());
         let start = for_any_py(move |py| {
@@ -225,11 +221,7 @@ impl Role for PythonRole {
 pub(crate) struct PyRoleContext {
     asks: AskHandle,
     raised: Raised,
-    role: String,
-    task: String,
-    stack: Option<String>,
-    constraints: Vec<String>,
-    history: Vec<Arc<Message>>,
+    view: RunView,
 }
 
 #[pymethods]
@@ -237,32 +229,32 @@ impl PyRoleContext {
     /// The reacting role's name.
     #[getter]
     fn role(&self) -> &str {
-        &self.role
+        &self.view.role
     }
 
     /// The task's text.
     #[getter]
     fn task(&self) -> &str {
-        &self.task
+        &self.view.task
     }
 
     /// The stack's id (`fastapi` …), or `None` when the run has none.
     #[getter]
     fn stack(&self) -> Option<&str> {
-        self.stack.as_deref()
+        self.view.stack.as_deref()
     }
 
     /// The constraints the output must meet.
     #[getter]
     fn constraints(&self) -> Vec<String> {
-        self.constraints.clone()
+        self.view.constraints.clone()
     }
 
     /// The run's messages before this reaction, oldest first, as dicts.
     #[getter]
     fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
-        for message in &self.history {
+        for message in &self.view.history {
             list.append(to_py(py, message.as_ref())?)?;
         }
         Ok(list)
@@ -270,12 +262,7 @@ impl PyRoleContext {
 
     /// The newest message of `kind` before this reaction, or `None`.
     fn latest<'py>(&self, py: Python<'py>, kind: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.history
-            .iter()
-            .rev()
-            .find(|m| m.kind == kind)
-            .map(|m| to_py(py, m.as_ref()))
-            .transpose()
+        self.view.latest(kind).map(|m| to_py(py, m)).transpose()
     }
 
     /// Ask the role's model: awaitable, gives the answer's text. `action` names the call in
@@ -311,14 +298,14 @@ impl PyRoleContext {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let role = PyString::new(py, &self.role).repr()?;
-        let stack = match &self.stack {
+        let role = PyString::new(py, &self.view.role).repr()?;
+        let stack = match &self.view.stack {
             Some(stack) => PyString::new(py, stack).repr()?.to_string(),
             None => "None".into(),
         };
         Ok(format!(
             "RoleContext(role={role}, stack={stack}, messages={})",
-            self.history.len()
+            self.view.history.len()
         ))
     }
 }

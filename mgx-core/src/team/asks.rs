@@ -27,7 +27,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{mpsc, oneshot};
 
-use super::RunContext;
+use super::{Message, RunContext};
 use crate::error::{Error, Result};
 
 /// A model call asked for through an [`AskHandle`].
@@ -108,7 +108,45 @@ impl AskHandle {
     }
 }
 
+/// What a reaction that runs elsewhere is shown of its run: the run as it was when the
+/// reaction started.
+#[derive(Debug, Clone)]
+pub struct RunView {
+    /// The reacting role's name.
+    pub role: String,
+    /// The task's text.
+    pub task: String,
+    /// The stack's id, when the run has one.
+    pub stack: Option<String>,
+    /// The constraints the output must meet.
+    pub constraints: Vec<String>,
+    /// The messages published so far, oldest first.
+    pub history: Vec<std::sync::Arc<Message>>,
+}
+
+impl RunView {
+    /// The newest message of `kind`.
+    pub fn latest(&self, kind: &str) -> Option<&Message> {
+        self.history
+            .iter()
+            .rev()
+            .find(|m| m.kind == kind)
+            .map(|m| m.as_ref())
+    }
+}
+
 impl RunContext {
+    /// The run as `role` is shown it now (see [`RunView`]).
+    pub fn view(&self, role: &str) -> RunView {
+        RunView {
+            role: role.to_string(),
+            task: self.task.task.clone(),
+            stack: self.stack.map(|s| s.id.clone()),
+            constraints: self.constraints.clone(),
+            history: self.history(),
+        }
+    }
+
     /// Run `reaction`, making the model calls `requests` brings (for its role) while it runs,
     /// at once when asked at once; calls still going when it ends are dropped with it, and
     /// their askers get an error.
