@@ -6,6 +6,7 @@
 pub mod caches;
 pub mod error;
 pub mod guardrails;
+pub(crate) mod jscall;
 pub mod patch;
 pub mod providers;
 pub mod roles;

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -16,11 +15,8 @@ use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, ProviderId, Usage};
 use mgx_core::providers as core;
 
 use crate::error::{Code, Result, core_err, invalid, promise};
+use crate::jscall::JsCaller;
 use crate::settle::Json;
-
-/// `complete(messages, params)` of a JS object, callable from any thread.
-type CompleteFn =
-    ThreadsafeFunction<FnArgs<(Json, Json)>, Answer, FnArgs<(Json, Json)>, Status, false, true>;
 
 /// What a JS function returned: a Promise (awaited later, off the JS thread) or a value.
 pub(crate) enum Answer {
@@ -29,7 +25,7 @@ pub(crate) enum Answer {
 }
 
 /// A JS value as JSON, with `undefined` read as `null` (a function that returns nothing).
-pub(crate) struct Loose(Value);
+pub(crate) struct Loose(pub(crate) Value);
 
 impl FromNapiValue for Loose {
     unsafe fn from_napi_value(
@@ -409,16 +405,12 @@ pub(crate) fn provider_from(env: &Env, value: Unknown) -> Result<Arc<dyn LlmProv
     }
     // SAFETY: the value is an object (checked above).
     let object = unsafe { Object::from_napi_value(env.raw(), value.raw()) }.map_err(napi_err)?;
-    let complete: Option<Function<FnArgs<(Json, Json)>, Answer>> =
-        object.get("complete").map_err(|_| not_a_provider())?;
-    let complete = complete.ok_or_else(not_a_provider)?;
-    let bound = complete.bind(object).map_err(napi_err)?;
-    let tsfn: CompleteFn = bound
-        .build_threadsafe_function()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build()
-        .map_err(napi_err)?;
+    let complete = object
+        .get::<Unknown>("complete")
+        .map_err(|_| not_a_provider())?
+        .filter(|f| matches!(f.get_type(), Ok(ValueType::Function)))
+        .ok_or_else(not_a_provider)?;
+    let caller = JsCaller::new(env, complete, object).map_err(napi_err)?;
     let model = object
         .get::<Unknown>("model")
         .ok()
@@ -427,14 +419,14 @@ pub(crate) fn provider_from(env: &Env, value: Unknown) -> Result<Arc<dyn LlmProv
         .and_then(|m| unsafe { String::from_napi_value(env.raw(), m.raw()) }.ok())
         .unwrap_or_else(|| "js".to_string());
     Ok(Arc::new(JsProvider {
-        complete: Arc::new(tsfn),
+        complete: Arc::new(caller),
         id: ProviderId::new("js", &model),
     }))
 }
 
 /// A JS object as a core provider.
 struct JsProvider {
-    complete: Arc<CompleteFn>,
+    complete: Arc<JsCaller<FnArgs<(f64, Json, Json)>>>,
     id: ProviderId,
 }
 
@@ -456,13 +448,9 @@ impl LlmProvider for JsProvider {
         {
             p.insert("maxTokens".into(), max);
         }
-        let args = (Json::of(&messages), Json::of(&params));
         let answer = self
             .complete
-            .call_async_catch(FnArgs::from(args))
-            .await
-            .map_err(from_js)?
-            .settled()
+            .call(|id| FnArgs::from((id, Json::of(&messages), Json::of(&params))))
             .await
             .map_err(from_js)?;
         response_from(answer)

@@ -272,6 +272,28 @@ test('pending runs keep node alive until they settle, and nothing keeps it alive
   assert.deepEqual(JSON.parse(out.trim()), Array(50).fill('completed'));
 });
 
+test('workers that end with provider calls still waiting end cleanly, again and again', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const { once } = await import('node:events');
+  // Each worker leaves 20 runs waiting on a provider that never answers, then ends: its calls
+  // fail with its environment (the addon drops them then), and this process goes on.
+  const source = `
+    const { parentPort } = require('node:worker_threads');
+    const mgx = require(${JSON.stringify(require.resolve('../index.js'))});
+    const never = { complete: () => new Promise(() => {}) };
+    const team = new mgx.Team({ provider: never, stack: 'fastapi', dryRun: true });
+    for (let i = 0; i < 20; i++) team.run('Create a FastAPI /health endpoint').catch(() => {});
+    setTimeout(() => parentPort.postMessage('waiting'), 50);
+  `;
+  for (let i = 0; i < 5; i++) {
+    const worker = new Worker(source, { eval: true });
+    await once(worker, 'message');
+    await worker.terminate();
+  }
+  const report = await new mgx.Team({ provider: asyncModel(), stack: 'fastapi', dryRun: true }).run(TASK);
+  assert.equal(report.status, 'completed');
+});
+
 test('a plan is approved through the run handle', async () => {
   const out = temp('approve');
   const run = new mgx.Team({ approval: 'manual', outputDir: out }).start(TASK);
