@@ -20,7 +20,7 @@ use mgx_core::team::{Message, Role, RunContext, default_roles};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
 use crate::bridge::{RunLoop, for_any_py, future_into_py};
 use crate::convert::{from_py, to_py, type_name};
@@ -110,6 +110,11 @@ impl PythonRole {
             .map_err(|_| PyTypeError::new_err(format!("{} (name must be a str)", what())))?;
         if name.trim().is_empty() {
             return Err(PyValueError::new_err("a role's name must not be empty"));
+        }
+        if obj.is_instance_of::<PyType>() {
+            return Err(PyTypeError::new_err(format!(
+                "role {name:?} is a class: pass an instance of it"
+            )));
         }
         let watches = obj
             .getattr(intern!(obj.py(), "watches"))

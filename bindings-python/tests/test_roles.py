@@ -285,6 +285,8 @@ def test_bad_roles_are_typed_errors():
         mgx.Team(roles=3)
     with pytest.raises(TypeError, match="react is missing"):
         mgx.Team(roles=[NoReact()])
+    with pytest.raises(TypeError, match="is a class: pass an instance"):
+        mgx.Team(roles=[SecurityReviewer])
     with pytest.raises(TypeError, match="name must be a str"):
         mgx.Team(roles=[object()])
     with pytest.raises(TypeError, match="not a str"):
