@@ -89,6 +89,9 @@ export interface RoleMessage {
  * Any object with these is a role: `react` is called with each message of a kind it watches
  * and answers with a message, an array of them, or nothing (or a Promise of that). What it
  * throws or rejects with ends the run with an error of code `role` whose `cause` is that error.
+ * A role in a built-in role's place publishes what the run reads: `code` and `tests` with
+ * `data: { files: [{ path, content }] }` (`parseManifest` reads a FILE manifest), `plan` with
+ * `data: { steps }`, `review` with `data: { verdict: 'approved' | 'changes_required', findings }`.
  */
 export interface ReactsToMessages {
   name: string

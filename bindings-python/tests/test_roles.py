@@ -7,7 +7,7 @@ import pytest
 
 import mgx
 
-from test_team import ANSWERS, TASK, AsyncModel, SyncModel
+from test_team import ANSWERS, GOOD_CODE, TASK, AsyncModel, SyncModel
 
 
 class SecurityReviewer:
@@ -298,3 +298,21 @@ def test_bad_roles_are_typed_errors():
     with pytest.raises(mgx.ConfigError):
         mgx.Team(roles=[])
 
+
+
+async def test_a_python_engineer_in_the_built_in_ones_place_gets_its_files_written(tmp_path):
+    class TemplateEngineer:
+        """Writes code from a template, no model: the run writes what it publishes."""
+
+        name, watches = "engineer", ["approved_plan", "revision_request"]
+
+        def react(self, message, ctx):
+            manifest = mgx.parse_manifest(GOOD_CODE)
+            return {"kind": "code", "content": GOOD_CODE, "data": {"files": manifest.files}}
+
+    roles = [TemplateEngineer() if r.name == "engineer" else r for r in mgx.default_roles()]
+    report = await mgx.Team(provider=SyncModel(), stack="fastapi", output_dir=tmp_path, roles=roles).run(TASK)
+    report.raise_for_status()
+    assert report.llm_calls == 4
+    assert (tmp_path / "app" / "main.py").read_text() == mgx.parse_manifest(GOOD_CODE).files[0]["content"]
+    assert "tests/test_health.py" in report.tests

@@ -589,7 +589,11 @@ class ReactsToMessages(Protocol):
     """Any object with these is a role: ``react`` (sync or ``async def``) is called with each
     message of a kind it watches (a dict: ``kind``, ``from``, ``content``, ``data``) and answers
     with a message dict, a list of them, or ``None``. What it raises ends the run with a
-    ``RoleError`` whose ``__cause__`` is the exception."""
+    ``RoleError`` whose ``__cause__`` is the exception. A role in a built-in role's place
+    publishes what the run reads: ``code`` and ``tests`` with ``data={"files": [{"path": ...,
+    "content": ...}]}`` (``parse_manifest`` reads a FILE manifest), ``plan`` with
+    ``data={"steps": [...]}``, ``review`` with ``data={"verdict": "approved" or
+    "changes_required", "findings": [...]}``."""
 
     name: str
     watches: Sequence[str]
