@@ -202,8 +202,9 @@ impl Role for JsRole {
             let answer = self.react.call_async_catch(args).await?.settled().await?;
             messages_from(answer, &self.name)
         };
-        // The calls `react` asks for are made here, where the run's context is, while it runs.
-        let outcome = ctx.serving(&mut requests, reaction).await;
+        // The calls `react` asks for are made here, where the run's context is, while it runs;
+        // a cancelled run stops waiting for it (the JS function runs on, unheard).
+        let outcome = ctx.serving(&mut requests, reaction).await?;
         outcome.map_err(|e| self.failure(e, &raised))
     }
 }

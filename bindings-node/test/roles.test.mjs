@@ -256,3 +256,13 @@ test('bad roles are typed errors, thrown at once', () => {
   assert.throws(() => new mgx.Team({ roles: [...mgx.defaultRoles(), role({ name: 'reviewer' })] }), { code: 'config' });
   assert.throws(() => new mgx.Team({ roles: [] }), { code: 'config' });
 });
+
+test('cancelling a run stops waiting for a role busy with its own work', async () => {
+  const slow = { name: 'slow', watches: ['task'], react: () => new Promise((r) => setTimeout(r, 30000).unref()) };
+  const run = new mgx.Team({ provider: model(), stack: 'fastapi', dryRun: true, roles: [slow] }).start(TASK);
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  run.cancel();
+  await assert.rejects(run.report(), { code: 'cancelled' });
+  assert.ok(Date.now() - started < 2000);
+});

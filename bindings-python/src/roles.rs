@@ -213,8 +213,9 @@ impl Role for PythonRole {
                 .unwrap_or_else(|| Err(MgxError::new_err("the interpreter is exiting"))),
             }
         };
-        // The calls `react` asks for are made here, where the run's context is, while it runs.
-        let outcome = ctx.serving(&mut requests, reaction).await;
+        // The calls `react` asks for are made here, where the run's context is, while it runs;
+        // a cancelled run stops waiting for it (and cancels it).
+        let outcome = ctx.serving(&mut requests, reaction).await?;
         outcome.map_err(|e| self.failure(e, &raised))
     }
 }

@@ -316,3 +316,30 @@ async def test_a_python_engineer_in_the_built_in_ones_place_gets_its_files_writt
     assert report.llm_calls == 4
     assert (tmp_path / "app" / "main.py").read_text() == mgx.parse_manifest(GOOD_CODE).files[0]["content"]
     assert "tests/test_health.py" in report.tests
+
+
+async def test_cancelling_a_run_cancels_a_role_busy_with_its_own_work():
+    events = []
+
+    class Slow:
+        name, watches = "slow", ["task"]
+
+        async def react(self, message, ctx):
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                events.append("cancelled")
+                raise
+
+    run = mgx.Team(provider=SyncModel(), stack="fastapi", dry_run=True, roles=[Slow()]).start(TASK)
+    await asyncio.sleep(0.1)
+    started = asyncio.get_running_loop().time()
+    run.cancel()
+    report = await run
+    assert report.status == "cancelled"
+    assert asyncio.get_running_loop().time() - started < 2.0
+    for _ in range(50):
+        if events:
+            break
+        await asyncio.sleep(0.02)
+    assert events == ["cancelled"]

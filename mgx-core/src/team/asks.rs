@@ -15,7 +15,7 @@
 //!         Err(ended) => unreachable!("served while the reaction runs: {ended}"),
 //!     }
 //! };
-//! let answer = ctx.serving(&mut requests, reaction).await?;
+//! let answer = ctx.serving(&mut requests, reaction).await??;
 //! # let _ = answer;
 //! # Ok(())
 //! # }
@@ -149,18 +149,20 @@ impl RunContext {
 
     /// Run `reaction`, making the model calls `requests` brings (for its role) while it runs,
     /// at once when asked at once; calls still going when it ends are dropped with it, and
-    /// their askers get an error.
+    /// their askers get an error. When the run is cancelled first, the reaction is dropped
+    /// (a binding cancels the foreign task with it) and the outcome is [`Error::Cancelled`].
     pub async fn serving<T>(
         &self,
         requests: &mut AskRequests,
         reaction: impl Future<Output = T>,
-    ) -> T {
+    ) -> Result<T> {
         let role = std::sync::Arc::clone(&requests.role);
         let mut reaction = std::pin::pin!(reaction);
         let mut calls = FuturesUnordered::new();
         loop {
             tokio::select! {
-                outcome = &mut reaction => return outcome,
+                outcome = &mut reaction => return Ok(outcome),
+                () = self.cancelled() => return Err(Error::Cancelled),
                 Some(request) = requests.requests.recv() => calls.push(self.answer(&role, request)),
                 Some(()) = calls.next(), if !calls.is_empty() => {}
             }

@@ -321,6 +321,16 @@ impl RunContext {
             .push(v);
     }
 
+    /// Resolves when the run is cancelled (never, for a run that cannot be: see
+    /// `Control::cancellable`).
+    pub(super) async fn cancelled(&self) {
+        if self.control.cancellable() {
+            self.control.cancellation().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// Ask the model of `role` for `action`: the system prompt (its first line tags the
     /// action for the offline provider) and the user message. Budget, cache, provider, events.
     pub async fn ask(

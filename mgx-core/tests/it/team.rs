@@ -1558,7 +1558,7 @@ impl mgx_core::team::Role for Delegating {
             let (first, second) = futures::join!(first, second);
             (first, second, handle)
         });
-        let (first, second, handle) = ctx.serving(&mut requests, elsewhere).await.unwrap();
+        let (first, second, handle) = ctx.serving(&mut requests, elsewhere).await?.unwrap();
         drop(requests);
         // Once its reaction is over, the handle asks nothing.
         assert_eq!(
@@ -1614,4 +1614,42 @@ async fn a_role_elsewhere_asks_through_a_handle_its_reaction_serves() {
     let style = calls.iter().find(|r| action(r) == "delegating").unwrap();
     assert!(style.messages[0].content.ends_with("Be brief."));
     assert_eq!(style.messages[1].content, "and style?");
+}
+
+/// A role whose reaction elsewhere never ends.
+struct Stuck;
+
+#[async_trait]
+impl mgx_core::team::Role for Stuck {
+    fn name(&self) -> &str {
+        "stuck"
+    }
+
+    fn watches(&self) -> Vec<String> {
+        vec!["task".into()]
+    }
+
+    async fn react(&self, ctx: &RunContext, _message: &Message) -> mgx_core::Result<Vec<Message>> {
+        let (_handle, mut requests) = mgx_core::team::asks::channel("stuck");
+        ctx.serving(&mut requests, std::future::pending::<()>())
+            .await?;
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_serving_a_reaction_that_never_ends() {
+    let team = Team::builder()
+        .stack("fastapi")
+        .dry_run(true)
+        .roles(vec![Arc::new(Stuck)])
+        .build()
+        .unwrap();
+    let run = team.start("Create a FastAPI /health endpoint");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    run.cancel();
+    let report = tokio::time::timeout(Duration::from_secs(5), run.report())
+        .await
+        .expect("the cancelled run ends");
+    assert_eq!(report.status, RunStatus::Cancelled);
 }
