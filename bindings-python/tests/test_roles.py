@@ -47,6 +47,17 @@ class Collector:
 MODEL_ANSWERS = dict(ANSWERS, security_review="no secrets found")
 
 
+async def cancelled_promptly(team):
+    """Start a run of `team`, cancel it once its role is busy: it ends cancelled within 2 s."""
+    run = team.start(TASK)
+    await asyncio.sleep(0.1)
+    started = asyncio.get_running_loop().time()
+    run.cancel()
+    report = await run
+    assert report.status == "cancelled"
+    assert asyncio.get_running_loop().time() - started < 2.0
+
+
 async def test_a_python_role_asks_the_model_and_the_next_role_reads_its_message():
     reviewer, collector = SecurityReviewer(), Collector("auditor", ["security_report"])
     events = []
@@ -231,13 +242,7 @@ async def test_cancelling_a_run_while_a_role_waits_on_its_model():
         async def react(self, message, ctx):
             return {"kind": "note", "content": await ctx.ask("?")}
 
-    run = mgx.Team(provider=slow, stack="fastapi", dry_run=True, roles=[Asker()]).start(TASK)
-    await asyncio.sleep(0.1)
-    started = asyncio.get_running_loop().time()
-    run.cancel()
-    report = await run
-    assert report.status == "cancelled"
-    assert asyncio.get_running_loop().time() - started < 2.0
+    await cancelled_promptly(mgx.Team(provider=slow, stack="fastapi", dry_run=True, roles=[Asker()]))
 
 
 async def test_a_context_used_after_its_reaction_raises():
@@ -331,13 +336,7 @@ async def test_cancelling_a_run_cancels_a_role_busy_with_its_own_work():
                 events.append("cancelled")
                 raise
 
-    run = mgx.Team(provider=SyncModel(), stack="fastapi", dry_run=True, roles=[Slow()]).start(TASK)
-    await asyncio.sleep(0.1)
-    started = asyncio.get_running_loop().time()
-    run.cancel()
-    report = await run
-    assert report.status == "cancelled"
-    assert asyncio.get_running_loop().time() - started < 2.0
+    await cancelled_promptly(mgx.Team(provider=SyncModel(), stack="fastapi", dry_run=True, roles=[Slow()]))
     for _ in range(50):
         if events:
             break
