@@ -92,6 +92,8 @@ export interface RoleMessage {
  * A role in a built-in role's place publishes what the run reads: `code` and `tests` with
  * `data: { files: [{ path, content }] }` (`parseManifest` reads a FILE manifest), `plan` with
  * `data: { steps }`, `review` with `data: { verdict: 'approved' | 'changes_required', findings }`.
+ * Code a role publishes is validated against the stack before any other role reads it; errors
+ * end the run (code `validation`).
  */
 export interface ReactsToMessages {
   name: string

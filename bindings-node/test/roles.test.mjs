@@ -266,3 +266,21 @@ test('cancelling a run stops waiting for a role busy with its own work', async (
   await assert.rejects(run.report(), { code: 'cancelled' });
   assert.ok(Date.now() - started < 2000);
 });
+
+test("an engineer in the built-in one's place has its code validated before anyone reads it", async () => {
+  const careless = {
+    name: 'engineer',
+    watches: ['approved_plan', 'revision_request'],
+    react: () => ({ kind: 'code', data: { files: [{ path: '../outside.py', content: 'print(1)\n' }] } }),
+  };
+  const roles = mgx.defaultRoles().map((r) => (r.name === 'engineer' ? careless : r));
+  await assert.rejects(new mgx.Team({ provider: model(), stack: 'fastapi', dryRun: true, roles }).run(TASK), (e) => {
+    assert.equal(e.code, 'validation');
+    assert.equal(e.report.llm_calls, 2);
+    assert.deepEqual(
+      e.report.validations.map((v) => v.valid),
+      [false],
+    );
+    return true;
+  });
+});

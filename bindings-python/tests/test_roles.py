@@ -321,6 +321,21 @@ async def test_a_python_engineer_in_the_built_in_ones_place_gets_its_files_writt
     assert report.llm_calls == 4
     assert (tmp_path / "app" / "main.py").read_text() == mgx.parse_manifest(GOOD_CODE).files[0]["content"]
     assert "tests/test_health.py" in report.tests
+    # Validated against the stack as the built-in engineer's code is.
+    assert [v["valid"] for v in report.validations] == [True]
+
+    class CarelessEngineer(TemplateEngineer):
+        def react(self, message, ctx):
+            return {"kind": "code", "data": {"files": [{"path": "../outside.py", "content": "print(1)\n"}]}}
+
+    roles = [CarelessEngineer() if r.name == "engineer" else r for r in mgx.default_roles()]
+    out = tmp_path / "careless"
+    report = await mgx.Team(provider=SyncModel(), stack="fastapi", output_dir=out, roles=roles).run(TASK)
+    assert (report.status, report.error_code) == ("failed", "validation")
+    assert report.llm_calls == 2  # no tests, no review: it failed where the code was published
+    assert not out.exists() and not (tmp_path / "outside.py").exists()
+    with pytest.raises(mgx.ValidationError):
+        report.raise_for_status()
 
 
 async def test_cancelling_a_run_cancels_a_role_busy_with_its_own_work():

@@ -593,7 +593,8 @@ class ReactsToMessages(Protocol):
     publishes what the run reads: ``code`` and ``tests`` with ``data={"files": [{"path": ...,
     "content": ...}]}`` (``parse_manifest`` reads a FILE manifest), ``plan`` with
     ``data={"steps": [...]}``, ``review`` with ``data={"verdict": "approved" or
-    "changes_required", "findings": [...]}``."""
+    "changes_required", "findings": [...]}``. Code a role publishes is validated against the
+    stack before any other role reads it; errors end the run (``ValidationError``)."""
 
     name: str
     watches: Sequence[str]

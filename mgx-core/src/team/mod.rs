@@ -14,7 +14,10 @@
 //! The runtime itself turns `plan` into `approved_plan` (after the approval policy agrees) and
 //! a `review` that asks for changes into `revision_request` (while revision rounds are left and
 //! the review does not repeat). Custom roles slot in by watching kinds: a security reviewer
-//! watching `code`, a documentation writer watching `review`.
+//! watching `code`, a documentation writer watching `review`. A custom role in the engineer's
+//! place publishes `code` with its files as data (`{"files": [{"path", "content"}]}`); the run
+//! validates them against the stack before any other role reads them, as the built-in
+//! engineer's are, and ends with [`Error::Invalid`] when they fail.
 //!
 //! Every model call goes through the run's budget (checked before the call), the cache (with
 //! in-flight de-duplication) and the provider, and emits an `llm_call` event with its tokens

@@ -434,24 +434,10 @@ impl WriteCode {
                 .await?;
             let manifest = mgx_guardrails::parse(&answer.content);
             let result = ctx.validator.validate_manifest(&manifest, &answer.content);
-            let summary = result.summary();
-            let valid = result.is_valid();
-            // The findings' messages, moved out (each list keeps its allocation).
-            let messages = |found: Vec<mgx_guardrails::Finding>| -> Vec<String> {
-                found.into_iter().map(|f| f.message).collect()
-            };
-            let (errors, warnings, notes) = result.into_parts();
-            let (errors, warnings, notes) = (messages(errors), messages(warnings), messages(notes));
-            if valid {
-                let warning_count = warnings.len();
-                ctx.record_validation(Validation {
-                    attempt,
-                    valid: true,
-                    summary,
-                    errors,
-                    warnings,
-                    notes,
-                });
+            let validation = Validation::of(attempt, result);
+            if validation.valid {
+                let warning_count = validation.warnings.len();
+                ctx.record_validation(validation);
                 emit!(
                     ctx.events,
                     EventType::ValidationPassed,
@@ -465,15 +451,9 @@ impl WriteCode {
                     Facts::Files(manifest.files),
                 ));
             }
-            ctx.record_validation(Validation {
-                attempt,
-                valid: false,
-                summary: summary.clone(),
-                errors: errors.clone(),
-                warnings,
-                notes,
-            });
-            last_summary = summary;
+            let errors = validation.errors.clone();
+            last_summary = validation.summary.clone();
+            ctx.record_validation(validation);
             emit!(
                 ctx.events,
                 EventType::ValidationFailed,

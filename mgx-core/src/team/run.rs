@@ -86,6 +86,27 @@ pub struct Validation {
     pub notes: Vec<String>,
 }
 
+impl Validation {
+    /// Attempt `attempt`'s validation from what the validator found (the findings' messages
+    /// moved out: each list keeps its allocation).
+    pub(super) fn of(attempt: usize, result: mgx_guardrails::ValidationResult) -> Self {
+        let summary = result.summary();
+        let valid = result.is_valid();
+        let messages = |found: Vec<mgx_guardrails::Finding>| -> Vec<String> {
+            found.into_iter().map(|f| f.message).collect()
+        };
+        let (errors, warnings, notes) = result.into_parts();
+        Validation {
+            attempt,
+            valid,
+            summary,
+            errors: messages(errors),
+            warnings: messages(warnings),
+            notes: messages(notes),
+        }
+    }
+}
+
 /// What a run did: the outcome and everything that led to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -1328,6 +1349,13 @@ async fn drive(
                 }
                 continue;
             }
+            // Code a role of the caller's published (the built-in engineer validates its own,
+            // with revisions): the stack's rules hold for it too, before anyone reads it.
+            kinds::CODE if ctx.project.is_none() && message.facts().is_none() => {
+                if let Err(e) = validate_published_code(ctx, &message) {
+                    return failed(e);
+                }
+            }
             kinds::REVIEW => {
                 made.review = message.review_verdict();
                 let approved = made.review.as_ref().is_some_and(ReviewVerdict::approved);
@@ -1679,6 +1707,57 @@ fn apply_changes(
 const PRE_COMMIT: &str = ".pre-commit-config.yaml";
 
 /// The pre-commit configuration to write under `root`, when asked for and `root` has none.
+/// Validate the files of a `code` message a custom role published (generate mode), as the
+/// built-in engineer's are: recorded in the report, with its events; errors end the run.
+fn validate_published_code(ctx: &RunContext, message: &Message) -> Result<()> {
+    let manifest = mgx_guardrails::Manifest {
+        files: message
+            .files()
+            .into_iter()
+            .map(|(path, content)| mgx_guardrails::ManifestFile {
+                path: path.to_string(),
+                content: content.to_string(),
+                line: 0,
+                content_line: 0,
+                fence: None,
+            })
+            .collect(),
+        ..mgx_guardrails::Manifest::default()
+    };
+    // Written out and read back as the engineer's answer would be: the same checks, the same
+    // positions in what they report.
+    let text = mgx_guardrails::render(&manifest);
+    let result = ctx
+        .validator
+        .validate_manifest(&mgx_guardrails::parse(&text), &text);
+    let validation = Validation::of(1, result);
+    let outcome = if validation.valid {
+        emit!(
+            ctx.events,
+            EventType::ValidationPassed,
+            format!("{}'s code passed validation", message.from),
+            serde_json::json!({"attempt": 1, "warnings": validation.warnings.len(), "role": message.from}),
+        );
+        Ok(())
+    } else {
+        emit!(
+            ctx.events,
+            EventType::ValidationFailed,
+            format!(
+                "{}'s code failed validation: {}",
+                message.from, validation.summary
+            ),
+            serde_json::json!({"attempt": 1, "errors": validation.errors, "role": message.from}),
+        );
+        Err(Error::Invalid {
+            attempts: 1,
+            summary: validation.summary.clone(),
+        })
+    };
+    ctx.record_validation(validation);
+    outcome
+}
+
 fn pre_commit_file(ctx: &RunContext, root: &std::path::Path) -> Option<(String, String)> {
     let text = ctx.pre_commit.as_ref()?;
     (!root.join(PRE_COMMIT).exists()).then(|| (PRE_COMMIT.to_string(), text.clone()))

@@ -1653,3 +1653,81 @@ async fn a_cancelled_run_stops_serving_a_reaction_that_never_ends() {
         .expect("the cancelled run ends");
     assert_eq!(report.status, RunStatus::Cancelled);
 }
+
+/// An engineer of the caller's: publishes `code` with its files as data, no model.
+struct TemplateEngineer {
+    path: &'static str,
+}
+
+#[async_trait]
+impl mgx_core::team::Role for TemplateEngineer {
+    fn name(&self) -> &str {
+        "engineer"
+    }
+
+    fn watches(&self) -> Vec<String> {
+        vec!["approved_plan".into(), "revision_request".into()]
+    }
+
+    async fn react(&self, _ctx: &RunContext, _message: &Message) -> mgx_core::Result<Vec<Message>> {
+        let files = mgx_guardrails::parse(GOOD_CODE).files;
+        let mut files: Vec<serde_json::Value> = files
+            .into_iter()
+            .map(|f| serde_json::json!({"path": f.path, "content": f.content}))
+            .collect();
+        files[0]["path"] = self.path.into();
+        Ok(vec![Message::new(
+            "code",
+            "engineer",
+            "from a template",
+            serde_json::json!({ "files": files }),
+        )])
+    }
+}
+
+#[tokio::test]
+async fn code_a_custom_role_publishes_is_validated_before_anyone_reads_it() {
+    for (path, valid) in [("app/main.py", true), ("../outside.py", false)] {
+        let (provider, calls) = scripted(
+            vec![GOOD_CODE],
+            vec![r#"{"verdict": "approved", "findings": []}"#],
+        );
+        let dir = out_dir(if valid {
+            "custom-engineer-ok"
+        } else {
+            "custom-engineer-bad"
+        });
+        let roles = mgx_core::team::default_roles()
+            .into_iter()
+            .map(|r| match r.name() {
+                "engineer" => Arc::new(TemplateEngineer { path }) as Arc<dyn mgx_core::team::Role>,
+                _ => r,
+            })
+            .collect();
+        let team = Team::builder()
+            .provider(provider)
+            .stack("fastapi")
+            .output_dir(&dir)
+            .roles(roles)
+            .build()
+            .unwrap();
+        let report = team.run("Create a FastAPI /health endpoint").await;
+        assert_eq!(report.validations.len(), 1, "{path}");
+        assert_eq!(
+            report.validations[0].valid, valid,
+            "{:?}",
+            report.validations
+        );
+        if valid {
+            assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+            assert!(dir.join("app/main.py").is_file());
+        } else {
+            assert_eq!(report.error_code.as_deref(), Some("validation"));
+            // Failed where the code was published: no tests, no review were asked for.
+            assert!(prompts(&calls, "write_test").is_empty());
+            assert!(
+                !dir.join("app").exists() && !dir.parent().unwrap().join("outside.py").exists()
+            );
+        }
+    }
+}
