@@ -89,8 +89,8 @@ export interface RoleMessage {
  * Any object with these is a role: `react` is called with each message of a kind it watches
  * and answers with a message, an array of them, or nothing (or a Promise of that). What it
  * throws or rejects with ends the run with an error of code `role` whose `cause` is that error.
- * A role in a built-in role's place publishes what the run reads: `code` and `tests` with
- * `data: { files: [{ path, content }] }` (`parseManifest` reads a FILE manifest), `plan` with
+ * A role in a built-in role's place publishes what the run reads: `code` and `tests` as a FILE
+ * manifest in `content` (as a model answers) or with `data: { files: [{ path, content }] }`, `plan` with
  * `data: { steps }`, `review` with `data: { verdict: 'approved' | 'changes_required', findings }`.
  * Code a role publishes is validated against the stack before any other role reads it; errors
  * end the run (code `validation`).

@@ -324,6 +324,18 @@ async def test_a_python_engineer_in_the_built_in_ones_place_gets_its_files_writt
     # Validated against the stack as the built-in engineer's code is.
     assert [v["valid"] for v in report.validations] == [True]
 
+    class ModelLikeEngineer(TemplateEngineer):
+        """Answers as a model would: a FILE manifest as the text, no data."""
+
+        def react(self, message, ctx):
+            return {"kind": "code", "content": GOOD_CODE}
+
+    roles = [ModelLikeEngineer() if r.name == "engineer" else r for r in mgx.default_roles()]
+    out = tmp_path / "model-like"
+    report = await mgx.Team(provider=SyncModel(), stack="fastapi", output_dir=out, roles=roles).run(TASK)
+    report.raise_for_status()
+    assert (out / "app" / "main.py").is_file() and [v["valid"] for v in report.validations] == [True]
+
     class CarelessEngineer(TemplateEngineer):
         def react(self, message, ctx):
             return {"kind": "code", "data": {"files": [{"path": "../outside.py", "content": "print(1)\n"}]}}

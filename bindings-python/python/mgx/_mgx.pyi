@@ -590,8 +590,8 @@ class ReactsToMessages(Protocol):
     message of a kind it watches (a dict: ``kind``, ``from``, ``content``, ``data``) and answers
     with a message dict, a list of them, or ``None``. What it raises ends the run with a
     ``RoleError`` whose ``__cause__`` is the exception. A role in a built-in role's place
-    publishes what the run reads: ``code`` and ``tests`` with ``data={"files": [{"path": ...,
-    "content": ...}]}`` (``parse_manifest`` reads a FILE manifest), ``plan`` with
+    publishes what the run reads: ``code`` and ``tests`` as a FILE manifest in ``content`` (as
+    a model answers) or with ``data={"files": [{"path": ..., "content": ...}]}``, ``plan`` with
     ``data={"steps": [...]}``, ``review`` with ``data={"verdict": "approved" or
     "changes_required", "findings": [...]}``. Code a role publishes is validated against the
     stack before any other role reads it; errors end the run (``ValidationError``)."""

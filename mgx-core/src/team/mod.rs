@@ -15,9 +15,10 @@
 //! a `review` that asks for changes into `revision_request` (while revision rounds are left and
 //! the review does not repeat). Custom roles slot in by watching kinds: a security reviewer
 //! watching `code`, a documentation writer watching `review`. A custom role in the engineer's
-//! place publishes `code` with its files as data (`{"files": [{"path", "content"}]}`); the run
-//! validates them against the stack before any other role reads them, as the built-in
-//! engineer's are, and ends with [`Error::Invalid`] when they fail.
+//! or tester's place publishes `code` or `tests` as a FILE manifest (its text, as a model
+//! answers) or with its files as data (`{"files": [{"path", "content"}]}`); the run reads the
+//! files before any other role does and validates code against the stack, as the built-in
+//! engineer's is, ending with [`Error::Invalid`] when it fails.
 //!
 //! Every model call goes through the run's budget (checked before the call), the cache (with
 //! in-flight de-duplication) and the provider, and emits an `llm_call` event with its tokens

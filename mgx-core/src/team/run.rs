@@ -1278,9 +1278,17 @@ async fn drive(
     // How often each role (by index) has reacted.
     let mut reactions = vec![0usize; team.roles.len()];
     let mut last_review: Option<Arc<Message>> = None;
-    while let Some(message) = queue.pop_front() {
+    while let Some(mut message) = queue.pop_front() {
         if ctx.control.is_cancelled() {
             return failed(Error::Cancelled);
+        }
+        // Code or tests of a custom role given as a FILE manifest in its text: their files,
+        // as the run reads them, before anyone else does.
+        if matches!(&*message.kind, kinds::CODE | kinds::TESTS)
+            && ctx.project.is_none()
+            && message.facts().is_none()
+        {
+            message = with_manifest_files(message);
         }
         ctx.history
             .lock()
@@ -1707,6 +1715,32 @@ fn apply_changes(
 const PRE_COMMIT: &str = ".pre-commit-config.yaml";
 
 /// The pre-commit configuration to write under `root`, when asked for and `root` has none.
+/// `message` (code or tests a custom role published) with the files of the FILE manifest its
+/// text holds as `data.files`, when its data names none (other fields of its data are kept).
+fn with_manifest_files(message: Arc<Message>) -> Arc<Message> {
+    let data = message.data();
+    if data["files"].is_array() || !(data.is_null() || data.is_object()) {
+        return message;
+    }
+    let files: Vec<serde_json::Value> = mgx_guardrails::parse(&message.content)
+        .files
+        .into_iter()
+        .map(|f| serde_json::json!({"path": f.path, "content": f.content}))
+        .collect();
+    if files.is_empty() {
+        return message;
+    }
+    let mut message = Arc::unwrap_or_clone(message);
+    let data = message.data_mut();
+    if data.is_null() {
+        *data = serde_json::json!({});
+    }
+    if let Some(map) = data.as_object_mut() {
+        map.insert("files".into(), serde_json::Value::Array(files));
+    }
+    Arc::new(message)
+}
+
 /// Validate the files of a `code` message a custom role published (generate mode), as the
 /// built-in engineer's are: recorded in the report, with its events; errors end the run.
 fn validate_published_code(ctx: &RunContext, message: &Message) -> Result<()> {

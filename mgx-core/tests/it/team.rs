@@ -1731,3 +1731,80 @@ async fn code_a_custom_role_publishes_is_validated_before_anyone_reads_it() {
         }
     }
 }
+
+/// A custom engineer and tester that answer as the model would: a FILE manifest as the text.
+struct ManifestAuthor {
+    name: &'static str,
+    watches: &'static [&'static str],
+    kind: &'static str,
+    text: &'static str,
+}
+
+#[async_trait]
+impl mgx_core::team::Role for ManifestAuthor {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn watches(&self) -> Vec<String> {
+        self.watches.iter().map(|w| w.to_string()).collect()
+    }
+
+    async fn react(&self, _ctx: &RunContext, _message: &Message) -> mgx_core::Result<Vec<Message>> {
+        Ok(vec![Message::new(
+            self.kind,
+            self.name,
+            self.text,
+            serde_json::json!({"note": "written by hand"}),
+        )])
+    }
+}
+
+#[tokio::test]
+async fn custom_code_and_tests_given_as_a_file_manifest_are_read_validated_and_written() {
+    let dir = out_dir("manifest-authors");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let roles: Vec<Arc<dyn mgx_core::team::Role>> = mgx_core::team::default_roles()
+        .into_iter()
+        .map(|r| match r.name() {
+            "engineer" => Arc::new(ManifestAuthor {
+                name: "engineer",
+                watches: &["approved_plan", "revision_request"],
+                kind: "code",
+                text: GOOD_CODE,
+            }) as Arc<dyn mgx_core::team::Role>,
+            "tester" => Arc::new(ManifestAuthor {
+                name: "tester",
+                watches: &["code"],
+                kind: "tests",
+                text: GOOD_TESTS,
+            }),
+            _ => r,
+        })
+        .chain([Arc::new(Recorder {
+            kind: "tests",
+            seen: seen.clone(),
+        }) as Arc<dyn mgx_core::team::Role>])
+        .collect();
+    let (provider, _) = scripted(
+        vec![GOOD_CODE],
+        vec![r#"{"verdict": "approved", "findings": []}"#],
+    );
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .output_dir(&dir)
+        .roles(roles)
+        .build()
+        .unwrap();
+    let report = team.run("Create a FastAPI /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(report.llm_calls, 3);
+    assert_eq!(report.validations.len(), 1);
+    assert!(dir.join("app/main.py").is_file() && dir.join("tests/test_health.py").is_file());
+    assert_eq!(report.tests, vec!["tests/test_health.py".to_string()]);
+    // What the next role reads: the files as data, the role's own data kept.
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].data()["note"], "written by hand");
+    assert_eq!(seen[0].data()["files"][0]["path"], "tests/test_health.py");
+}
