@@ -1714,7 +1714,6 @@ fn apply_changes(
 /// Where the pre-commit configuration goes.
 const PRE_COMMIT: &str = ".pre-commit-config.yaml";
 
-/// The pre-commit configuration to write under `root`, when asked for and `root` has none.
 /// `message` (code or tests a custom role published) with the files of the FILE manifest its
 /// text holds as `data.files`, when its data names none (other fields of its data are kept).
 fn with_manifest_files(message: Arc<Message>) -> Arc<Message> {
@@ -1764,13 +1763,20 @@ fn validate_published_code(ctx: &RunContext, message: &Message) -> Result<()> {
     let result = ctx
         .validator
         .validate_manifest(&mgx_guardrails::parse(&text), &text);
-    let validation = Validation::of(1, result);
+    // A revision round's code is the run's next attempt.
+    let attempt = ctx
+        .validations
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .len()
+        + 1;
+    let validation = Validation::of(attempt, result);
     let outcome = if validation.valid {
         emit!(
             ctx.events,
             EventType::ValidationPassed,
             format!("{}'s code passed validation", message.from),
-            serde_json::json!({"attempt": 1, "warnings": validation.warnings.len(), "role": message.from}),
+            serde_json::json!({"attempt": attempt, "warnings": validation.warnings.len(), "role": message.from}),
         );
         Ok(())
     } else {
@@ -1781,7 +1787,7 @@ fn validate_published_code(ctx: &RunContext, message: &Message) -> Result<()> {
                 "{}'s code failed validation: {}",
                 message.from, validation.summary
             ),
-            serde_json::json!({"attempt": 1, "errors": validation.errors, "role": message.from}),
+            serde_json::json!({"attempt": attempt, "errors": validation.errors, "role": message.from}),
         );
         Err(Error::Invalid {
             attempts: 1,
@@ -1792,6 +1798,7 @@ fn validate_published_code(ctx: &RunContext, message: &Message) -> Result<()> {
     outcome
 }
 
+/// The pre-commit configuration to write under `root`, when asked for and `root` has none.
 fn pre_commit_file(ctx: &RunContext, root: &std::path::Path) -> Option<(String, String)> {
     let text = ctx.pre_commit.as_ref()?;
     (!root.join(PRE_COMMIT).exists()).then(|| (PRE_COMMIT.to_string(), text.clone()))
