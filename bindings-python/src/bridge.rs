@@ -456,6 +456,36 @@ impl RunLoop {
     }
 }
 
+/// [`RunLoop::call`] on `run_loop` when the run has one; without (a run started from sync
+/// code), `start` is called here and a plain answer read by `finish`, where an awaitable
+/// cannot be awaited: that is a `TypeError` naming `what` (`"role"`, `"on_event"` …).
+pub(crate) async fn call_for_run<T, S, E>(
+    run_loop: Option<&RunLoop>,
+    what: &str,
+    start: S,
+    finish: E,
+) -> PyResult<T>
+where
+    T: Send + 'static,
+    S: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send + 'static,
+    E: for<'py> FnOnce(&Bound<'py, PyAny>) -> PyResult<T> + Send + 'static,
+{
+    match run_loop {
+        Some(run_loop) => run_loop.call(start, finish).await,
+        None => attach(|py| {
+            let answer = start(py)?;
+            if answer.hasattr(intern!(py, "__await__"))? {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "an async {what} needs the event loop of the run: start the run from async \
+                     code (await team.run(...)) or with team.run_sync(...), which runs one"
+                )));
+            }
+            finish(&answer)
+        })
+        .unwrap_or_else(|| Err(MgxError::new_err("the interpreter is exiting"))),
+    }
+}
+
 /// Where a [`RunLoop::call`] stands, for cancelling it.
 enum Call {
     Waiting,

@@ -22,7 +22,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
-use crate::bridge::{RunLoop, for_any_py, future_into_py};
+use crate::bridge::{RunLoop, call_for_run, for_any_py, future_into_py};
 use crate::convert::{from_py, to_py, type_name};
 use crate::error::{MgxError, PyCause, core_err, exception_text};
 
@@ -170,10 +170,6 @@ impl PythonRole {
 /// not with a role error.
 type Raised = Arc<Mutex<Vec<(Py<PyAny>, mgx_core::Error)>>>;
 
-/// Why `react` cannot run without the run's event loop.
-const NO_LOOP: &str = "an async role needs the event loop of the run: start the run from async \
-     code (await team.run(...)) or with team.run_sync(...), which runs one";
-
 #[async_trait]
 impl Role for PythonRole {
     fn name(&self) -> &str {
@@ -200,19 +196,8 @@ impl Role for PythonRole {
                 .call_method1(intern!(py, "react"), (message, ctx))
         });
         let finish = move |answer: &Bound<'_, PyAny>| messages_from_py(answer, &role);
-        let reaction = async move {
-            match RunLoop::of_task() {
-                Some(run_loop) => run_loop.call(start, finish).await,
-                None => crate::bridge::attach(|py| {
-                    let answer = start(py)?;
-                    if answer.hasattr(intern!(py, "__await__"))? {
-                        return Err(PyTypeError::new_err(NO_LOOP));
-                    }
-                    finish(&answer)
-                })
-                .unwrap_or_else(|| Err(MgxError::new_err("the interpreter is exiting"))),
-            }
-        };
+        let run_loop = RunLoop::of_task();
+        let reaction = call_for_run(run_loop.as_ref(), "role", start, finish);
         // The calls `react` asks for are made here, where the run's context is, while it runs;
         // a cancelled run stops waiting for it (and cancels it).
         let outcome = ctx.serving(&mut requests, reaction).await?;

@@ -22,7 +22,7 @@ use mgx_core::team::{
     RunReport, RunStatus, Team,
 };
 
-use crate::bridge::{Plain, RunLoop, for_any_py, future_into_py};
+use crate::bridge::{Plain, RunLoop, call_for_run, for_any_py, future_into_py};
 use crate::caches::PyCache;
 use crate::convert::{from_py, to_py, type_name, value_to_py};
 use crate::error::{MgxError, core_err, rejected};
@@ -393,27 +393,14 @@ impl PyTeam {
 /// unraisable (the run goes on).
 async fn deliver(mut rx: EventStream, callback: Arc<Py<PyAny>>, run_loop: Option<RunLoop>) {
     while let Some(event) = rx.next().await {
-        let delivered = match &run_loop {
-            Some(run_loop) => {
-                let callback = callback.clone();
-                run_loop
-                    .call(
-                        move |py| to_py(py, &event).and_then(|e| callback.bind(py).call1((e,))),
-                        |_| Ok(()),
-                    )
-                    .await
-            }
-            None => crate::bridge::attach(|py| {
-                let called = to_py(py, &event).and_then(|e| callback.bind(py).call1((e,)))?;
-                if called.hasattr("__await__")? {
-                    return Err(PyTypeError::new_err(
-                        "an async on_event needs the run's event loop: start the run from async code",
-                    ));
-                }
-                Ok(())
-            })
-            .unwrap_or(Ok(())),
-        };
+        let call = callback.clone();
+        let delivered = call_for_run(
+            run_loop.as_ref(),
+            "on_event",
+            move |py| to_py(py, &event).and_then(|e| call.bind(py).call1((e,))),
+            |_| Ok(()),
+        )
+        .await;
         if let Err(e) = delivered {
             crate::bridge::attach(|py| e.write_unraisable(py, Some(callback.bind(py))));
         }
@@ -485,19 +472,7 @@ where
 {
     let callback = callback.clone();
     let call = for_any_py(move |py| to_py(py, &arg).and_then(|a| callback.bind(py).call1((a,))));
-    match RunLoop::of_task() {
-        Some(run_loop) => run_loop.call(call, read).await,
-        None => crate::bridge::attach(|py| {
-            let answer = call(py)?;
-            if answer.hasattr("__await__")? {
-                return Err(PyTypeError::new_err(
-                    "an async callback needs the run's event loop: start the run from async code",
-                ));
-            }
-            read(&answer)
-        })
-        .unwrap_or_else(|| Err(MgxError::new_err("the interpreter is exiting"))),
-    }
+    call_for_run(RunLoop::of_task().as_ref(), "callback", call, read).await
 }
 
 /// `True`/`None` approve, `False` rejects; a dict says `approve` and the `feedback` or

@@ -1282,12 +1282,13 @@ async fn drive(
         if ctx.control.is_cancelled() {
             return failed(Error::Cancelled);
         }
-        // Code or tests of a custom role given as a FILE manifest in its text: their files,
-        // as the run reads them, before anyone else does.
-        if matches!(&*message.kind, kinds::CODE | kinds::TESTS)
+        // Code or tests a role of the caller's published (the built-in engineer and tester
+        // give theirs typed, code validated with revisions; patch mode checks by applying).
+        let custom_files = matches!(&*message.kind, kinds::CODE | kinds::TESTS)
             && ctx.project.is_none()
-            && message.facts().is_none()
-        {
+            && message.facts().is_none();
+        if custom_files {
+            // Given as a FILE manifest in its text: its files, as the run reads them.
             message = with_manifest_files(message);
         }
         ctx.history
@@ -1357,9 +1358,8 @@ async fn drive(
                 }
                 continue;
             }
-            // Code a role of the caller's published (the built-in engineer validates its own,
-            // with revisions): the stack's rules hold for it too, before anyone reads it.
-            kinds::CODE if ctx.project.is_none() && message.facts().is_none() => {
+            // The stack's rules hold for such code too, before anyone reads it.
+            kinds::CODE if custom_files => {
                 if let Err(e) = validate_published_code(ctx, &message) {
                     return failed(e);
                 }
