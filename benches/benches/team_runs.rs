@@ -160,14 +160,17 @@ fn team(provider: Option<Arc<dyn LlmProvider>>) -> Team {
     b.build().unwrap()
 }
 
-/// CPU time the process has used so far (user + system), from `/proc/self/stat`.
-fn cpu_time() -> Option<Duration> {
+/// CPU time the process has used so far (user + system) and the minor page faults it took
+/// (memory touched for the first time since the kernel gave it, or gave it back zeroed), from
+/// `/proc/self/stat`.
+fn cpu_time() -> Option<(Duration, u64)> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
-    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let minflt: u64 = fields.nth(7)?.parse().ok()?;
+    let utime: u64 = fields.nth(3)?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     // Clock ticks: USER_HZ, 100 a second on Linux.
-    Some(Duration::from_millis((utime + stime) * 10))
+    Some((Duration::from_millis((utime + stime) * 10), minflt))
 }
 
 fn peak_rss_mb() -> Option<f64> {
@@ -189,7 +192,8 @@ fn knob(name: &str) -> Option<u64> {
 /// the same five calls to the same provider and nothing else, so the median is also given
 /// against what the provider's latency, the executor and the machine cost at that moment.
 /// Peak RSS is the process's high-water mark so far (the batches run smallest first); CPU is
-/// the process's user + system time during the batch.
+/// the process's user + system time during the batch, and page faults its minor faults. First
+/// of all, one run alone says how fast the machine is at that moment ([`run_alone_micros`]).
 ///
 /// Knobs for looking into the figure: `MGX_BENCH_WORKERS` (tokio worker threads, default one
 /// per core), `MGX_BENCH_DELAY_MS` (the provider's latency, default 50), `MGX_BENCH_BATCHES`
@@ -211,6 +215,10 @@ fn concurrent_runs_against_a_slow_provider() {
     eprintln!(
         "a run's future: {} bytes",
         std::mem::size_of_val(&team.run("Build an Express API"))
+    );
+    eprintln!(
+        "one run alone, warm (zero-latency provider, one thread): {:.1} µs — the machine's speed at this moment, for reading the figures below",
+        run_alone_micros()
     );
     let ideal = delay * 5;
     let batches: Vec<usize> = std::env::var("MGX_BENCH_BATCHES")
@@ -280,6 +288,34 @@ fn concurrent_runs_against_a_slow_provider() {
             ))
             .unwrap_or_default()
     );
+}
+
+/// A run's wall time with nothing else going on: 2,000 runs one after another against a
+/// zero-latency provider on a current-thread runtime, after 500 to warm up; the median of
+/// three rounds, in microseconds. The concurrent figures move with the machine's speed (a
+/// batch lasts about the floor plus its heaviest wave, and a wave is so many runs' work), so
+/// the bench says how fast the machine was in the same run.
+fn run_alone_micros() -> f64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let team = team(Some(Arc::new(Fixed {
+        delay: Duration::ZERO,
+    })));
+    let rounds = [500, 2_000, 2_000, 2_000].map(|n| {
+        rt.block_on(async {
+            let started = Instant::now();
+            for _ in 0..n {
+                let status = team.run("Build an Express API").await.status;
+                assert_eq!(status, RunStatus::Completed);
+            }
+            started.elapsed().as_secs_f64() * 1e6 / n as f64
+        })
+    });
+    let mut timed = rounds[1..].to_vec();
+    timed.sort_by(f64::total_cmp);
+    timed[1]
 }
 
 /// What the tasks of a batch do.
@@ -417,11 +453,17 @@ async fn pooled_batch(
     .await
 }
 
-/// CPU time used since `before`, for printing.
-fn cpu_since(before: Option<Duration>) -> String {
+/// CPU time and page faults since `before`, for printing.
+fn cpu_since(before: Option<(Duration, u64)>) -> String {
     cpu_time()
         .zip(before)
-        .map(|(after, before)| format!("{:.2?}", after.saturating_sub(before)))
+        .map(|((cpu, faults), (cpu_before, faults_before))| {
+            format!(
+                "{:.2?}, {} page faults",
+                cpu.saturating_sub(cpu_before),
+                faults.saturating_sub(faults_before)
+            )
+        })
         .unwrap_or_else(|| "?".into())
 }
 
