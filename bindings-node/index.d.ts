@@ -92,8 +92,10 @@ export interface RoleMessage {
  * A role in a built-in role's place publishes what the run reads: `code` and `tests` as a FILE
  * manifest in `content` (as a model answers) or with `data: { files: [{ path, content }] }`, `plan` with
  * `data: { steps }`, `review` with `data: { verdict: 'approved' | 'changes_required', findings }`.
- * Code a role publishes is validated against the stack before any other role reads it; errors
- * end the run (code `validation`).
+ * Code a role publishes is validated against the stack before any other role reads it. When it
+ * fails, a role watching `revision_request` is sent `data: { validation_errors, attempt }` as
+ * often as the team's validation retries allow; code that still fails ends the run (code
+ * `validation`) and is never written.
  */
 export interface ReactsToMessages {
   name: string

@@ -277,10 +277,36 @@ test("an engineer in the built-in one's place has its code validated before anyo
   await assert.rejects(new mgx.Team({ provider: model(), stack: 'fastapi', dryRun: true, roles }).run(TASK), (e) => {
     assert.equal(e.code, 'validation');
     assert.equal(e.report.llm_calls, 2);
+    // It watches revision_request: its code went back twice (the team's validation retries).
     assert.deepEqual(
       e.report.validations.map((v) => v.valid),
-      [false],
+      [false, false, false],
     );
     return true;
   });
+});
+
+test('an engineer of your own mends its code from the errors a revision request brings', async () => {
+  const requests = [];
+  const mending = {
+    name: 'engineer',
+    watches: ['approved_plan', 'revision_request'],
+    react(message) {
+      if (message.kind !== 'revision_request') {
+        return { kind: 'code', data: { files: [{ path: '../outside.py', content: 'print(1)\n' }] } };
+      }
+      requests.push(message.data);
+      return { kind: 'code', content: ANSWERS.write_code };
+    },
+  };
+  const roles = mgx.defaultRoles().map((r) => (r.name === 'engineer' ? mending : r));
+  const report = await new mgx.Team({ provider: model(), stack: 'fastapi', dryRun: true, roles }).run(TASK);
+  assert.equal(report.status, 'completed');
+  assert.deepEqual(
+    report.validations.map((v) => v.valid),
+    [false, true],
+  );
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0].attempt, 1);
+  assert.ok(requests[0].validation_errors.some((e) => e.includes('outside.py')));
 });

@@ -345,9 +345,32 @@ async def test_a_python_engineer_in_the_built_in_ones_place_gets_its_files_writt
     report = await mgx.Team(provider=SyncModel(), stack="fastapi", output_dir=out, roles=roles).run(TASK)
     assert (report.status, report.error_code) == ("failed", "validation")
     assert report.llm_calls == 2  # no tests, no review: it failed where the code was published
+    # It watches revision_request: its code went back twice (the team's validation retries).
+    assert [v["valid"] for v in report.validations] == [False, False, False]
     assert not out.exists() and not (tmp_path / "outside.py").exists()
     with pytest.raises(mgx.ValidationError):
         report.raise_for_status()
+
+    class MendingEngineer(TemplateEngineer):
+        """Mends its code from the errors a revision request brings."""
+
+        requests = []
+
+        def react(self, message, ctx):
+            if message["kind"] == "revision_request":
+                self.requests.append(message["data"])
+                return super().react(message, ctx)
+            return CarelessEngineer.react(self, message, ctx)
+
+    mending = MendingEngineer()
+    roles = [mending if r.name == "engineer" else r for r in mgx.default_roles()]
+    out = tmp_path / "mending"
+    report = await mgx.Team(provider=SyncModel(), stack="fastapi", output_dir=out, roles=roles).run(TASK)
+    report.raise_for_status()
+    assert [v["valid"] for v in report.validations] == [False, True]
+    assert len(mending.requests) == 1 and mending.requests[0]["attempt"] == 1
+    assert any("outside.py" in e for e in mending.requests[0]["validation_errors"])
+    assert (out / "app" / "main.py").is_file() and not (tmp_path / "outside.py").exists()
 
 
 async def test_cancelling_a_run_cancels_a_role_busy_with_its_own_work():

@@ -594,7 +594,10 @@ class ReactsToMessages(Protocol):
     a model answers) or with ``data={"files": [{"path": ..., "content": ...}]}``, ``plan`` with
     ``data={"steps": [...]}``, ``review`` with ``data={"verdict": "approved" or
     "changes_required", "findings": [...]}``. Code a role publishes is validated against the
-    stack before any other role reads it; errors end the run (``ValidationError``)."""
+    stack before any other role reads it. When it fails, a role watching ``revision_request``
+    is sent ``data={"validation_errors": [...], "attempt": n}`` as often as the team's
+    validation retries allow; code that still fails ends the run (``ValidationError``) and is
+    never written."""
 
     name: str
     watches: Sequence[str]

@@ -18,7 +18,10 @@
 //! or tester's place publishes `code` or `tests` as a FILE manifest (its text, as a model
 //! answers) or with its files as data (`{"files": [{"path", "content"}]}`); the run reads the
 //! files before any other role does and validates code against the stack, as the built-in
-//! engineer's is, ending with [`Error::Invalid`] when it fails.
+//! engineer's is. Code that fails goes back to its author as a `revision_request` whose data
+//! holds the `validation_errors` and the `attempt`, as many times as the team's validation
+//! retries allow (when a role watches that kind); the run ends with [`Error::Invalid`] when
+//! the code still fails, and never writes it.
 //!
 //! Every model call goes through the run's budget (checked before the call), the cache (with
 //! in-flight de-duplication) and the provider, and emits an `llm_call` event with its tokens
@@ -72,7 +75,9 @@ pub mod kinds {
     pub const TESTS: &str = "tests";
     /// The reviewer's verdict.
     pub const REVIEW: &str = "review";
-    /// A request for another round of code (published by the run).
+    /// A request for another round of code (published by the run): after a review that asks
+    /// for changes (its data is the review's: `verdict`, `findings`), or after code of a custom
+    /// role failed validation (`validation_errors`, `attempt`).
     pub const REVISION_REQUEST: &str = "revision_request";
 }
 

@@ -1278,6 +1278,9 @@ async fn drive(
     // How often each role (by index) has reacted.
     let mut reactions = vec![0usize; team.roles.len()];
     let mut last_review: Option<Arc<Message>> = None;
+    // Custom code that failed validation and went back to its author: the attempts so far
+    // and why the last failed. Set, the run may not end on that code.
+    let mut custom_invalid: Option<(usize, String)> = None;
     while let Some(mut message) = queue.pop_front() {
         if ctx.control.is_cancelled() {
             return failed(Error::Cancelled);
@@ -1358,12 +1361,37 @@ async fn drive(
                 }
                 continue;
             }
-            // The stack's rules hold for such code too, before anyone reads it.
-            kinds::CODE if custom_files => {
-                if let Err(e) = validate_published_code(ctx, &message) {
-                    return failed(e);
+            // The stack's rules hold for such code too, before anyone reads it; code that
+            // fails goes back with its errors as a `revision_request`, a bounded number of
+            // times, as the built-in engineer's goes back to its model.
+            kinds::CODE if custom_files => match validate_published_code(ctx, &message) {
+                Ok(()) => custom_invalid = None,
+                Err(rejected) => {
+                    let attempts = custom_invalid.as_ref().map_or(1, |(n, _)| n + 1);
+                    let revisable = team
+                        .watches
+                        .iter()
+                        .any(|w| w.iter().any(|k| k == kinds::REVISION_REQUEST));
+                    if attempts > ctx.max_validation_retries || !revisable {
+                        return failed(Error::Invalid {
+                            attempts,
+                            summary: rejected.summary,
+                        });
+                    }
+                    queue.push_back(Arc::new(Message::new(
+                        kinds::REVISION_REQUEST,
+                        "run",
+                        format!("The code failed validation: {}", rejected.summary),
+                        serde_json::json!({
+                            "validation_errors": rejected.errors,
+                            "attempt": attempts,
+                        }),
+                    )));
+                    custom_invalid = Some((attempts, rejected.summary));
+                    continue;
                 }
-            }
+            },
+            kinds::CODE => custom_invalid = None,
             kinds::REVIEW => {
                 made.review = message.review_verdict();
                 let approved = made.review.as_ref().is_some_and(ReviewVerdict::approved);
@@ -1428,6 +1456,11 @@ async fn drive(
             }
             add_phase(ctx, phase, started);
         }
+    }
+    // Invalid code went back and no valid code came (its author answered otherwise, or had
+    // reacted `max_rounds` times): the run ends on the validation, not on that code.
+    if let Some((attempts, summary)) = custom_invalid {
+        return failed(Error::Invalid { attempts, summary });
     }
     let started = Instant::now();
     let options = mgx_patch::ApplyOptions {
@@ -1740,9 +1773,18 @@ fn with_manifest_files(message: Arc<Message>) -> Arc<Message> {
     Arc::new(message)
 }
 
+/// Why custom code failed validation: its errors and their summary.
+struct Rejected {
+    errors: Vec<String>,
+    summary: String,
+}
+
 /// Validate the files of a `code` message a custom role published (generate mode), as the
-/// built-in engineer's are: recorded in the report, with its events; errors end the run.
-fn validate_published_code(ctx: &RunContext, message: &Message) -> Result<()> {
+/// built-in engineer's are: recorded in the report, with its events.
+fn validate_published_code(
+    ctx: &RunContext,
+    message: &Message,
+) -> std::result::Result<(), Rejected> {
     let manifest = mgx_guardrails::Manifest {
         files: message
             .files()
@@ -1789,8 +1831,8 @@ fn validate_published_code(ctx: &RunContext, message: &Message) -> Result<()> {
             ),
             serde_json::json!({"attempt": attempt, "errors": validation.errors, "role": message.from}),
         );
-        Err(Error::Invalid {
-            attempts: 1,
+        Err(Rejected {
+            errors: validation.errors.clone(),
             summary: validation.summary.clone(),
         })
     };

@@ -1712,9 +1712,12 @@ async fn code_a_custom_role_publishes_is_validated_before_anyone_reads_it() {
             .build()
             .unwrap();
         let report = team.run("Create a FastAPI /health endpoint").await;
-        assert_eq!(report.validations.len(), 1, "{path}");
-        assert_eq!(
-            report.validations[0].valid, valid,
+        // Invalid code goes back to its author (it watches `revision_request`) twice, the
+        // team's validation retries, and comes back as invalid each time.
+        let attempts = if valid { 1 } else { 3 };
+        assert_eq!(report.validations.len(), attempts, "{path}");
+        assert!(
+            report.validations.iter().all(|v| v.valid == valid),
             "{:?}",
             report.validations
         );
@@ -1723,12 +1726,163 @@ async fn code_a_custom_role_publishes_is_validated_before_anyone_reads_it() {
             assert!(dir.join("app/main.py").is_file());
         } else {
             assert_eq!(report.error_code.as_deref(), Some("validation"));
+            assert!(
+                matches!(report.failure, Some(Error::Invalid { attempts: 3, .. })),
+                "{:?}",
+                report.failure
+            );
             // Failed where the code was published: no tests, no review were asked for.
             assert!(prompts(&calls, "write_test").is_empty());
             assert!(
                 !dir.join("app").exists() && !dir.parent().unwrap().join("outside.py").exists()
             );
         }
+    }
+}
+
+/// An engineer of the caller's that gets its first answer wrong (a path out of the project)
+/// and mends it from the errors a `revision_request` brings; or, `mends: false`, answers the
+/// request with a note instead of code.
+struct MendingEngineer {
+    mends: bool,
+    requests: Mutex<Vec<serde_json::Value>>,
+}
+
+#[async_trait]
+impl mgx_core::team::Role for MendingEngineer {
+    fn name(&self) -> &str {
+        "engineer"
+    }
+
+    fn watches(&self) -> Vec<String> {
+        vec!["approved_plan".into(), "revision_request".into()]
+    }
+
+    async fn react(&self, _ctx: &RunContext, message: &Message) -> mgx_core::Result<Vec<Message>> {
+        let path = if message.kind == "revision_request" {
+            self.requests.lock().unwrap().push(message.data().clone());
+            if !self.mends {
+                return Ok(vec![Message::new(
+                    "note",
+                    "engineer",
+                    "not now",
+                    serde_json::Value::Null,
+                )]);
+            }
+            "app/main.py"
+        } else {
+            "../outside.py"
+        };
+        TemplateEngineer { path }.react(_ctx, message).await
+    }
+}
+
+#[tokio::test]
+async fn invalid_custom_code_goes_back_to_its_author_with_the_errors() {
+    for mends in [true, false] {
+        let (provider, calls) = scripted(
+            vec![GOOD_CODE],
+            vec![r#"{"verdict": "approved", "findings": []}"#],
+        );
+        let dir = out_dir(if mends {
+            "custom-mends"
+        } else {
+            "custom-answers-otherwise"
+        });
+        let engineer = Arc::new(MendingEngineer {
+            mends,
+            requests: Mutex::new(Vec::new()),
+        });
+        let roles = mgx_core::team::default_roles()
+            .into_iter()
+            .map(|r| match r.name() {
+                "engineer" => Arc::clone(&engineer) as Arc<dyn mgx_core::team::Role>,
+                _ => r,
+            })
+            .collect();
+        let team = Team::builder()
+            .provider(provider)
+            .stack("fastapi")
+            .output_dir(&dir)
+            .roles(roles)
+            .build()
+            .unwrap();
+        let report = team.run("Create a FastAPI /health endpoint").await;
+        // The request named what was wrong and which attempt it was.
+        let requests = engineer.requests.lock().unwrap().clone();
+        assert_eq!(requests.len(), 1, "{requests:?}");
+        assert_eq!(requests[0]["attempt"], 1);
+        let errors = requests[0]["validation_errors"].as_array().unwrap();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.as_str().unwrap().contains("outside.py")),
+            "{errors:?}"
+        );
+        assert!(!report.validations[0].valid);
+        if mends {
+            assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+            assert_eq!(report.validations.len(), 2);
+            assert!(report.validations[1].valid && report.validations[1].attempt == 2);
+            assert!(dir.join("app/main.py").is_file());
+            // Only the mended code reached the tester.
+            let tests = prompts(&calls, "write_test");
+            assert_eq!(tests.len(), 1);
+            assert!(!tests[0].contains("outside.py"));
+        } else {
+            // The invalid code is not written for want of a better one.
+            assert_eq!(
+                report.error_code.as_deref(),
+                Some("validation"),
+                "{:?}",
+                report.error
+            );
+            assert!(prompts(&calls, "write_test").is_empty());
+            assert!(!dir.join("app").exists());
+        }
+    }
+}
+
+#[tokio::test]
+async fn invalid_custom_code_ends_the_run_at_once_when_nobody_revises_or_no_retries_are_left() {
+    for (watches_requests, retries) in [(false, 2), (true, 0)] {
+        let (provider, _) = scripted(vec![], vec![]);
+        let engineer = ManifestAuthor {
+            name: "engineer",
+            watches: if watches_requests {
+                &["approved_plan", "revision_request"]
+            } else {
+                &["approved_plan"]
+            },
+            kind: "code",
+            text: "FILE: ../outside.py\nprint('hi')\n",
+        };
+        let roles = mgx_core::team::default_roles()
+            .into_iter()
+            .map(|r| match r.name() {
+                "engineer" => {
+                    Arc::new(ManifestAuthor { ..engineer }) as Arc<dyn mgx_core::team::Role>
+                }
+                _ => r,
+            })
+            .collect();
+        let dir = out_dir("custom-no-revision");
+        let team = Team::builder()
+            .provider(provider)
+            .stack("fastapi")
+            .dry_run(true)
+            .output_dir(&dir)
+            .max_validation_retries(retries)
+            .roles(roles)
+            .build()
+            .unwrap();
+        let report = team.run("Create a FastAPI /health endpoint").await;
+        assert_eq!(report.error_code.as_deref(), Some("validation"));
+        assert_eq!(report.validations.len(), 1, "{watches_requests} {retries}");
+        assert!(matches!(
+            report.failure,
+            Some(Error::Invalid { attempts: 1, .. })
+        ));
     }
 }
 
