@@ -354,7 +354,8 @@ async def test_a_python_engineer_in_the_built_in_ones_place_gets_its_files_writt
     class MendingEngineer(TemplateEngineer):
         """Mends its code from the errors a revision request brings."""
 
-        requests = []
+        def __init__(self):
+            self.requests = []
 
         def react(self, message, ctx):
             if message["kind"] == "revision_request":

@@ -1758,7 +1758,7 @@ impl mgx_core::team::Role for MendingEngineer {
         vec!["approved_plan".into(), "revision_request".into()]
     }
 
-    async fn react(&self, _ctx: &RunContext, message: &Message) -> mgx_core::Result<Vec<Message>> {
+    async fn react(&self, ctx: &RunContext, message: &Message) -> mgx_core::Result<Vec<Message>> {
         let path = if message.kind == "revision_request" {
             self.requests.lock().unwrap().push(message.data().clone());
             if !self.mends {
@@ -1773,7 +1773,7 @@ impl mgx_core::team::Role for MendingEngineer {
         } else {
             "../outside.py"
         };
-        TemplateEngineer { path }.react(_ctx, message).await
+        TemplateEngineer { path }.react(ctx, message).await
     }
 }
 
