@@ -95,7 +95,8 @@ export interface RoleMessage {
  * Code a role publishes is validated against the stack before any other role reads it. When it
  * fails, a role watching `revision_request` is sent `data: { validation_errors, attempt }` as
  * often as the team's validation retries allow; code that still fails ends the run (code
- * `validation`) and is never written.
+ * `validation`) and is never written. Tests whose files replace files of the code must leave
+ * the code valid, or the run ends the same way.
  */
 export interface ReactsToMessages {
   name: string

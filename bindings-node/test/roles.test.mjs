@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const mgx = require('../index.js');
@@ -309,4 +312,34 @@ test('an engineer of your own mends its code from the errors a revision request 
   assert.equal(requests.length, 1);
   assert.equal(requests[0].attempt, 1);
   assert.ok(requests[0].validation_errors.some((e) => e.includes('outside.py')));
+});
+
+test('tests of your own that break the code end the run, and nothing is written', async () => {
+  const testFile = { path: 'tests/test_health.py', content: 'def test_health():\n    assert True\n' };
+  const tester = (files) => ({
+    name: 'tester',
+    watches: ['code'],
+    react: () => ({ kind: 'tests', data: { files } }),
+  });
+  const breaking = [testFile, { path: 'app/main.py', content: 'from django.http import HttpResponse\n' }];
+  let roles = mgx.defaultRoles().map((r) => (r.name === 'tester' ? tester(breaking) : r));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mgx-node-tests-'));
+  const team = new mgx.Team({ provider: model(), stack: 'fastapi', outputDir: path.join(out, 'bad'), roles });
+  await assert.rejects(team.run(TASK), (e) => {
+    assert.equal(e.code, 'validation');
+    assert.match(e.message, /the tests change app\/main\.py/);
+    assert.deepEqual(
+      e.report.validations.map((v) => v.valid),
+      [true, false],
+    );
+    return true;
+  });
+  assert.ok(!fs.existsSync(path.join(out, 'bad')));
+
+  roles = mgx.defaultRoles().map((r) => (r.name === 'tester' ? tester([testFile]) : r));
+  const ok = await new mgx.Team({ provider: model(), stack: 'fastapi', outputDir: path.join(out, 'ok'), roles }).run(TASK);
+  assert.equal(ok.status, 'completed');
+  assert.equal(ok.validations.length, 1);
+  assert.ok(fs.existsSync(path.join(out, 'ok', 'tests', 'test_health.py')));
+  fs.rmSync(out, { recursive: true, force: true });
 });

@@ -393,3 +393,31 @@ async def test_cancelling_a_run_cancels_a_role_busy_with_its_own_work():
             break
         await asyncio.sleep(0.02)
     assert events == ["cancelled"]
+
+
+async def test_custom_tests_that_break_the_code_end_the_run_unwritten(tmp_path):
+    class Tester:
+        name, watches = "tester", ["code"]
+
+        def __init__(self, files):
+            self.files = files
+
+        def react(self, message, ctx):
+            return {"kind": "tests", "from": "tester", "content": "", "data": {"files": self.files}}
+
+    test_file = {"path": "tests/test_health.py", "content": "def test_health():\n    assert True\n"}
+    breaking = [test_file, {"path": "app/main.py", "content": "from django.http import HttpResponse\n"}]
+    roles = [Tester(breaking) if r.name == "tester" else r for r in mgx.default_roles()]
+    out = tmp_path / "breaking"
+    report = await mgx.Team(provider=SyncModel(), stack="fastapi", output_dir=out, roles=roles).run(TASK)
+    assert [v["valid"] for v in report.validations] == [True, False]
+    assert "django" in report.validations[1]["errors"][0]
+    with pytest.raises(mgx.ValidationError, match="the tests change app/main.py"):
+        report.raise_for_status()
+    assert not out.exists()
+
+    roles = [Tester([test_file]) if r.name == "tester" else r for r in mgx.default_roles()]
+    report = await mgx.Team(provider=SyncModel(), stack="fastapi", output_dir=tmp_path / "ok", roles=roles).run(TASK)
+    report.raise_for_status()
+    assert len(report.validations) == 1
+    assert (tmp_path / "ok" / "tests" / "test_health.py").is_file()

@@ -597,7 +597,8 @@ class ReactsToMessages(Protocol):
     stack before any other role reads it. When it fails, a role watching ``revision_request``
     is sent ``data={"validation_errors": [...], "attempt": n}`` as often as the team's
     validation retries allow; code that still fails ends the run (``ValidationError``) and is
-    never written."""
+    never written. Tests whose files replace files of the code must leave the code valid, or
+    the run ends the same way."""
 
     name: str
     watches: Sequence[str]

@@ -171,6 +171,23 @@ impl Message {
         }
     }
 
+    /// The content of file `path` among the files of code or tests (the first entry of that
+    /// path, as [`Message::files`] lists them), without listing them all.
+    pub(crate) fn file(&self, path: &str) -> Option<&str> {
+        if let Some(Facts::Files(files)) = self.facts() {
+            return files
+                .iter()
+                .find(|f| f.path == path)
+                .map(|f| f.content.as_str());
+        }
+        self.data()["files"]
+            .as_array()?
+            .iter()
+            .filter_map(|f| Some((f["path"].as_str()?, f["content"].as_str()?)))
+            .find(|(p, _)| *p == path)
+            .map(|(_, content)| content)
+    }
+
     /// The files of code or tests as (path, content) (`{"files": [{"content", "path"}]}`);
     /// entries without both are left out.
     pub(crate) fn files(&self) -> Vec<(&str, &str)> {

@@ -23,6 +23,13 @@
 //! retries allow (when a role watches that kind); the run ends with [`Error::Invalid`] when
 //! the code still fails, and never writes it.
 //!
+//! Tests are written beside the code, and a test file at one of the code's paths replaces that
+//! file (a `package.json` with the test runner added …). Tests that change the code this way
+//! are held to the code's rules: the code with their changes is validated (one more entry in
+//! the report's validations). The built-in tester is asked once more with the errors, then the
+//! run ends with [`Error::Invalid`]; tests of a custom role end it at once. Either way the
+//! review never sees them and nothing is written.
+//!
 //! Every model call goes through the run's budget (checked before the call), the cache (with
 //! in-flight de-duplication) and the provider, and emits an `llm_call` event with its tokens
 //! and cost when known. Model answers are read as JSON or FILE manifests, never by keyword: an

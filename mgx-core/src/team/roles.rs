@@ -608,37 +608,48 @@ impl WriteTest {
         let system = ctx.system_prompt_text(self.name());
         let tail = ["\nThe code:\n", &trigger.content];
         let mut user = Brief::with_tail(ctx, &tail).finish_with(&tail);
-        let first = ctx
-            .ask_lending(role, self.name(), system, &mut user)
-            .await?;
-        let files = mgx_guardrails::parse(&first.content).files;
-        if !files.is_empty() {
-            return Ok(Message::with_facts(
-                kinds::TESTS,
-                role,
-                first.content,
-                Facts::Files(files),
-            ));
+        // Asked once more when the answer has no FILE manifest, or changes files of the code
+        // so that the code fails validation; then given up.
+        let mut rejected = None;
+        for attempt in 1..=2 {
+            let answer = ctx
+                .ask_lending(role, self.name(), system, &mut user)
+                .await?;
+            let files = mgx_guardrails::parse(&answer.content).files;
+            let why = if files.is_empty() {
+                if attempt == 2 {
+                    return Err(Error::Unreadable {
+                        what: "tests".into(),
+                        message: format!("no FILE manifest in {:?}", start(&answer.content)),
+                    });
+                }
+                "\nYour previous answer had no FILE manifest. Answer with the FILE manifest of the tests only.".to_string()
+            } else {
+                let tests = files.iter().map(|f| (f.path.as_str(), f.content.as_str()));
+                match super::run::tests_keep_code_valid(ctx, role, trigger, tests) {
+                    Ok(()) => {
+                        return Ok(Message::with_facts(
+                            kinds::TESTS,
+                            role,
+                            answer.content,
+                            Facts::Files(files),
+                        ));
+                    }
+                    Err(r) => {
+                        let why = format!(
+                            "\nYour previous answer changed files of the code: {}. Answer with the FILE manifest of the tests only, leaving the code's files as they are.",
+                            r.summary
+                        );
+                        rejected = Some(r);
+                        why
+                    }
+                }
+            };
+            user.push_str(&why);
         }
-        // Asked once more, like every machine-readable answer; then given up.
-        user.push_str(
-            "\nYour previous answer had no FILE manifest. Answer with the FILE manifest of the tests only.",
-        );
-        let second = ctx
-            .ask_lending(role, self.name(), system, &mut user)
-            .await?;
-        let files = mgx_guardrails::parse(&second.content).files;
-        if !files.is_empty() {
-            return Ok(Message::with_facts(
-                kinds::TESTS,
-                role,
-                second.content,
-                Facts::Files(files),
-            ));
-        }
-        Err(Error::Unreadable {
-            what: "tests".into(),
-            message: format!("no FILE manifest in {:?}", start(&second.content)),
+        Err(Error::Invalid {
+            attempts: 2,
+            summary: rejected.map(|r| r.summary).unwrap_or_default(),
         })
     }
 }

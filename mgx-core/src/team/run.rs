@@ -66,7 +66,8 @@ impl ReviewVerdict {
     }
 }
 
-/// One validation of the engineer's output.
+/// One validation of code: the engineer's output (or a custom role's), or the code with the
+/// changes tests make to its files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Validation {
     /// 1 for the first answer, 2 for the first revision …
@@ -1392,6 +1393,21 @@ async fn drive(
                 }
             },
             kinds::CODE => custom_invalid = None,
+            // Tests of a role of the caller's that change files of the code: the code with
+            // their changes must pass as the code did (the built-in tester checks its own).
+            kinds::TESTS if custom_files => {
+                if let Some(code) = ctx.latest(kinds::CODE) {
+                    let tests = message.files();
+                    if let Err(rejected) =
+                        tests_keep_code_valid(ctx, &message.from, &code, tests.iter().copied())
+                    {
+                        return failed(Error::Invalid {
+                            attempts: 1,
+                            summary: rejected.summary,
+                        });
+                    }
+                }
+            }
             kinds::REVIEW => {
                 made.review = message.review_verdict();
                 let approved = made.review.as_ref().is_some_and(ReviewVerdict::approved);
@@ -1773,10 +1789,10 @@ fn with_manifest_files(message: Arc<Message>) -> Arc<Message> {
     Arc::new(message)
 }
 
-/// Why custom code failed validation: its errors and their summary.
-struct Rejected {
-    errors: Vec<String>,
-    summary: String,
+/// Why code failed validation: its errors and their summary.
+pub(super) struct Rejected {
+    pub(super) errors: Vec<String>,
+    pub(super) summary: String,
 }
 
 /// Validate the files of a `code` message a custom role published (generate mode), as the
@@ -1785,9 +1801,61 @@ fn validate_published_code(
     ctx: &RunContext,
     message: &Message,
 ) -> std::result::Result<(), Rejected> {
+    let what = format!("{}'s code", message.from);
+    validate_files(ctx, message.files(), &message.from, &what)
+}
+
+/// Check that tests `role` wrote leave the code they test valid. Tests are written beside the
+/// code, and a test file at a path of the code replaces that file (a `package.json` with the
+/// test runner added …): the code as it would then be written is validated as the engineer's
+/// was, recorded in the report with its events. Tests that replace nothing, or only with
+/// the same text, cost no validation.
+pub(super) fn tests_keep_code_valid<'a>(
+    ctx: &RunContext,
+    role: &str,
+    code: &Message,
+    tests: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> std::result::Result<(), Rejected> {
+    let replaced = |(path, content): (&str, &str)| code.file(path).is_some_and(|c| c != content);
+    if !tests.clone().any(replaced) {
+        return Ok(());
+    }
+    let changed: Vec<&str> = tests
+        .clone()
+        .filter(|&file| replaced(file))
+        .map(|(path, _)| path)
+        .collect();
+    // The code with each replaced file as the tests give it (the last of a path wins, as
+    // when they are written).
+    let merged: Vec<(&str, &str)> = code
+        .files()
+        .into_iter()
+        .map(|(path, content)| {
+            let theirs = tests.clone().filter(|(p, _)| *p == path).last();
+            (path, theirs.map_or(content, |(_, c)| c))
+        })
+        .collect();
+    let what = format!("the code with {role}'s changes to {}", changed.join(", "));
+    validate_files(ctx, merged, role, &what).map_err(|rejected| Rejected {
+        summary: format!(
+            "the tests change {} and the code then fails validation: {}",
+            changed.join(", "),
+            rejected.summary
+        ),
+        errors: rejected.errors,
+    })
+}
+
+/// Validate `files` (`what`, by `role`) as the engineer's answer is, record the attempt in
+/// the report and emit its event.
+fn validate_files(
+    ctx: &RunContext,
+    files: Vec<(&str, &str)>,
+    role: &str,
+    what: &str,
+) -> std::result::Result<(), Rejected> {
     let manifest = mgx_guardrails::Manifest {
-        files: message
-            .files()
+        files: files
             .into_iter()
             .map(|(path, content)| mgx_guardrails::ManifestFile {
                 path: path.to_string(),
@@ -1817,19 +1885,16 @@ fn validate_published_code(
         emit!(
             ctx.events,
             EventType::ValidationPassed,
-            format!("{}'s code passed validation", message.from),
-            serde_json::json!({"attempt": attempt, "warnings": validation.warnings.len(), "role": message.from}),
+            format!("{what} passed validation"),
+            serde_json::json!({"attempt": attempt, "warnings": validation.warnings.len(), "role": role}),
         );
         Ok(())
     } else {
         emit!(
             ctx.events,
             EventType::ValidationFailed,
-            format!(
-                "{}'s code failed validation: {}",
-                message.from, validation.summary
-            ),
-            serde_json::json!({"attempt": attempt, "errors": validation.errors, "role": message.from}),
+            format!("{what} failed validation: {}", validation.summary),
+            serde_json::json!({"attempt": attempt, "errors": validation.errors, "role": role}),
         );
         Err(Rejected {
             errors: validation.errors.clone(),

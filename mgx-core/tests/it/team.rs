@@ -42,9 +42,22 @@ fn scripted(
     code: Vec<&'static str>,
     review: Vec<&'static str>,
 ) -> (Arc<Scripted>, Arc<Mutex<Vec<ChatRequest>>>) {
+    scripted_tests(code, vec![GOOD_TESTS], review)
+}
+
+/// [`scripted`], with the successive answers of `write_test` too.
+fn scripted_tests(
+    code: Vec<&'static str>,
+    tests: Vec<&'static str>,
+    review: Vec<&'static str>,
+) -> (Arc<Scripted>, Arc<Mutex<Vec<ChatRequest>>>) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let seen = calls.clone();
-    let (nc, nr) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let (nc, nt, nr) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
     let provider = Scripted::from_fn(move |req| {
         seen.lock().unwrap().push(req.clone());
         let pick = |list: &Vec<&'static str>, n: &AtomicUsize| {
@@ -55,7 +68,7 @@ fn scripted(
             "analyze_task" => r#"Here you go: {"complexity": "S", "files": ["app/main.py"], "test_strategy": "pytest"}"#.to_string(),
             "draft_plan" => "```json\n{\"steps\": [\"code\", \"tests\", \"review\"]}\n```".to_string(),
             "write_code" => pick(&code, &nc),
-            "write_test" => GOOD_TESTS.to_string(),
+            "write_test" => pick(&tests, &nt),
             "review_code" => pick(&review, &nr),
             other => panic!("unexpected action {other}"),
         };
@@ -1961,4 +1974,149 @@ async fn custom_code_and_tests_given_as_a_file_manifest_are_read_validated_and_w
     let seen = seen.lock().unwrap();
     assert_eq!(seen[0].data()["note"], "written by hand");
     assert_eq!(seen[0].data()["files"][0]["path"], "tests/test_health.py");
+}
+
+/// Tests that replace `app/main.py` with code the stack forbids (Django in a FastAPI project).
+const TESTS_BREAKING_CODE: &str = "FILE: tests/test_health.py\ndef test_health() -> None:\n    assert True\nFILE: app/main.py\nfrom django.http import HttpResponse\n";
+/// Tests that add the client they use to the code's `requirements.txt`.
+const TESTS_ADDING_A_REQUIREMENT: &str = "FILE: tests/test_health.py\nfrom fastapi.testclient import TestClient\n\nfrom app.main import app\n\n\ndef test_health() -> None:\n    assert TestClient(app).get(\"/health\").status_code == 200\nFILE: requirements.txt\nfastapi\nuvicorn\npytest\nhttpx\n";
+
+#[tokio::test]
+async fn tests_that_change_the_code_are_held_to_the_codes_rules() {
+    let approved = r#"{"verdict": "approved", "findings": []}"#;
+    // Tests that break the code are asked for once more, with the errors.
+    let (provider, calls) = scripted_tests(
+        vec![GOOD_CODE],
+        vec![TESTS_BREAKING_CODE, GOOD_TESTS],
+        vec![approved],
+    );
+    let dir = out_dir("tests-break-code-once");
+    let report = fastapi_team(provider, &dir)
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    let valid: Vec<bool> = report.validations.iter().map(|v| v.valid).collect();
+    assert_eq!(valid, [true, false], "{:#?}", report.validations);
+    assert!(report.validations[1].errors[0].contains("django"));
+    let asks = prompts(&calls, "write_test");
+    assert_eq!(asks.len(), 2);
+    assert!(
+        asks[1].contains("changed files of the code: the tests change app/main.py"),
+        "{}",
+        asks[1]
+    );
+    let main = std::fs::read_to_string(dir.join("app/main.py")).unwrap();
+    assert!(main.contains("FastAPI()") && !main.contains("django"));
+
+    // Twice: the run fails on validation and writes nothing.
+    let (provider, _) = scripted_tests(vec![GOOD_CODE], vec![TESTS_BREAKING_CODE], vec![approved]);
+    let dir = out_dir("tests-break-code");
+    let report = fastapi_team(provider, &dir)
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(report.error_code.as_deref(), Some("validation"));
+    assert!(
+        matches!(&report.failure, Some(Error::Invalid { attempts: 2, summary }) if summary.contains("app/main.py")),
+        "{:?}",
+        report.failure
+    );
+    assert!(!dir.join("app").exists() && !dir.join("tests").exists());
+
+    // A change the rules allow is written, validated with the code.
+    let (provider, calls) = scripted_tests(
+        vec![GOOD_CODE],
+        vec![TESTS_ADDING_A_REQUIREMENT],
+        vec![approved],
+    );
+    let dir = out_dir("tests-add-requirement");
+    let report = fastapi_team(provider, &dir)
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    assert_eq!(report.validations.len(), 2);
+    assert!(report.validations.iter().all(|v| v.valid));
+    assert_eq!(prompts(&calls, "write_test").len(), 1);
+    let requirements = std::fs::read_to_string(dir.join("requirements.txt")).unwrap();
+    assert!(requirements.contains("httpx"));
+
+    // Tests that leave the code alone cost no validation of their own.
+    let (provider, _) = scripted(vec![GOOD_CODE], vec![approved]);
+    let dir = out_dir("tests-alone");
+    let report = fastapi_team(provider, &dir)
+        .run("Create a FastAPI /health endpoint with tests")
+        .await;
+    assert_eq!(report.validations.len(), 1);
+}
+
+/// A tester of the caller's that publishes `text` (a FILE manifest) as the tests.
+struct ManifestTester {
+    text: &'static str,
+}
+
+#[async_trait]
+impl mgx_core::team::Role for ManifestTester {
+    fn name(&self) -> &str {
+        "tester"
+    }
+
+    fn watches(&self) -> Vec<String> {
+        vec!["code".into()]
+    }
+
+    async fn react(&self, _ctx: &RunContext, _message: &Message) -> mgx_core::Result<Vec<Message>> {
+        Ok(vec![Message::new(
+            "tests",
+            "tester",
+            self.text,
+            serde_json::Value::Null,
+        )])
+    }
+}
+
+#[tokio::test]
+async fn custom_tests_that_break_the_code_end_the_run_before_the_review() {
+    for (text, valid) in [
+        (TESTS_ADDING_A_REQUIREMENT, true),
+        (TESTS_BREAKING_CODE, false),
+    ] {
+        let (provider, calls) = scripted(
+            vec![GOOD_CODE],
+            vec![r#"{"verdict": "approved", "findings": []}"#],
+        );
+        let dir = out_dir(if valid {
+            "custom-tests-ok"
+        } else {
+            "custom-tests-bad"
+        });
+        let roles = mgx_core::team::default_roles()
+            .into_iter()
+            .map(|r| match r.name() {
+                "tester" => Arc::new(ManifestTester { text }) as Arc<dyn mgx_core::team::Role>,
+                _ => r,
+            })
+            .collect();
+        let team = Team::builder()
+            .provider(provider)
+            .stack("fastapi")
+            .output_dir(&dir)
+            .roles(roles)
+            .build()
+            .unwrap();
+        let report = team.run("Create a FastAPI /health endpoint").await;
+        assert_eq!(report.validations.len(), 2, "{:#?}", report.validations);
+        assert_eq!(report.validations[1].valid, valid);
+        if valid {
+            assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+            let requirements = std::fs::read_to_string(dir.join("requirements.txt")).unwrap();
+            assert!(requirements.contains("httpx"));
+        } else {
+            assert!(
+                matches!(&report.failure, Some(Error::Invalid { attempts: 1, summary }) if summary.contains("the tests change app/main.py")),
+                "{:?}",
+                report.failure
+            );
+            assert!(prompts(&calls, "review_code").is_empty());
+            assert!(!dir.join("app").exists());
+        }
+    }
 }
