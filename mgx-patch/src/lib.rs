@@ -59,13 +59,34 @@ pub use tx::{
 /// assert!(diff.starts_with("--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@"));
 /// ```
 pub fn make_diff(old: &str, new: &str, path: &str) -> String {
+    diff_file(Some(old), Some(new), path)
+}
+
+/// A unified diff that turns file `path` from `old` into `new`, where `None` is a file that
+/// does not exist: from `/dev/null` it creates the file, to it it deletes it. Empty when
+/// nothing changes (and for an empty file created or deleted: a diff has no line to say it).
+///
+/// ```
+/// let diff = mgx_patch::diff_file(None, Some("hello\n"), "tests/test_x.py");
+/// assert!(diff.starts_with("--- /dev/null\n+++ b/tests/test_x.py\n@@ -0,0 +1 @@"));
+/// let set = mgx_patch::ChangeSet::from_diff(&diff).unwrap();
+/// assert!(matches!(&set.operations[0], mgx_patch::Operation::Create { content, .. } if content == "hello\n"));
+/// ```
+pub fn diff_file(old: Option<&str>, new: Option<&str>, path: &str) -> String {
     if old == new {
         return String::new();
     }
-    similar::TextDiff::from_lines(old, new)
+    let side = |present: bool, prefix: &str| {
+        if present {
+            format!("{prefix}/{path}")
+        } else {
+            "/dev/null".to_string()
+        }
+    };
+    similar::TextDiff::from_lines(old.unwrap_or(""), new.unwrap_or(""))
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .header(&side(old.is_some(), "a"), &side(new.is_some(), "b"))
         .to_string()
 }
 
@@ -99,28 +120,7 @@ pub fn diff_trees(old: &std::path::Path, new: &std::path::Path) -> Result<(Strin
             }
             (a, b) => (a.flatten(), b.flatten()),
         };
-        if a == b {
-            continue;
-        }
-        let text =
-            similar::TextDiff::from_lines(a.as_deref().unwrap_or(""), b.as_deref().unwrap_or(""));
-        let header_a = if a.is_some() {
-            format!("a/{rel}")
-        } else {
-            "/dev/null".to_string()
-        };
-        let header_b = if b.is_some() {
-            format!("b/{rel}")
-        } else {
-            "/dev/null".to_string()
-        };
-        out.push_str(
-            &text
-                .unified_diff()
-                .context_radius(3)
-                .header(&header_a, &header_b)
-                .to_string(),
-        );
+        out.push_str(&diff_file(a.as_deref(), b.as_deref(), rel));
     }
     Ok((out, skipped))
 }

@@ -412,8 +412,12 @@ impl TeamBuilder {
     /// Patch an existing project instead of writing a new one: the engineer sees the project's
     /// files and answers with a unified diff, which is dry-run against the project (hunks that
     /// do not place go back to it, bounded), shown at approval as a change set with its hash,
-    /// and applied all-or-nothing with backups. A task in the JSON contract can ask for the
-    /// same with `"output_mode": "patch_existing"` and `"existing_project_path"`.
+    /// and applied all-or-nothing with backups. The change set is one unified diff, hashed as
+    /// shown: the engineer's diff, then the tests (and a pre-commit configuration, when asked
+    /// for) as diffs against the project's files as they are — a file that exists is modified
+    /// by its hunks, so one changed after the approval is patched or refused, never
+    /// overwritten. A task in the JSON contract can ask for the same with `"output_mode":
+    /// "patch_existing"` and `"existing_project_path"`.
     pub fn project(mut self, dir: impl Into<PathBuf>) -> Self {
         self.project = Some(dir.into());
         self

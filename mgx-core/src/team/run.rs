@@ -1625,6 +1625,7 @@ async fn patch_project(
         });
     };
     let diff = code.data()["diff"].as_str().unwrap_or_default().to_string();
+    let code_len = diff.len();
     let mut changes = match mgx_patch::ChangeSet::from_diff(&diff) {
         Ok(c) => c,
         Err(e) => {
@@ -1638,25 +1639,43 @@ async fn patch_project(
         .as_deref()
         .map(Message::files)
         .unwrap_or_default();
+    // The tests and the pre-commit configuration as diffs against the project as it is: the
+    // change set shown for approval is every line the run will change, a test file that
+    // exists shows what it loses, and one changed after the approval is not overwritten.
+    let pre_commit = pre_commit_file(ctx, project);
+    let written = tests
+        .iter()
+        .copied()
+        .chain(pre_commit.as_ref().map(|(p, c)| (p.as_str(), c.as_str())));
+    let mut shown = diff;
+    let mut empty = Vec::new();
+    for (path, content) in written {
+        match file_diff(project, path, content) {
+            Ok(Some(file)) => shown.push_str(&file),
+            Ok(None) => empty.push((path, content)),
+            Err(e) => return failed(e),
+        }
+    }
+    let added = match mgx_patch::ChangeSet::from_diff(&shown[code_len..]) {
+        Ok(c) => c,
+        Err(e) => {
+            return failed(Error::Apply {
+                message: e.to_string(),
+            });
+        }
+    };
+    changes.operations.extend(added.operations);
+    // Empty new files: a diff has no line to create them with.
     changes
         .operations
-        .extend(mgx_patch::ChangeSet::from_files(tests.iter().copied()).operations);
-    changes
-        .operations
-        .extend(mgx_patch::ChangeSet::from_files(pre_commit_file(ctx, project)).operations);
+        .extend(mgx_patch::ChangeSet::from_files(empty).operations);
     let files: Vec<String> = changes
         .operations
         .iter()
         .map(|o| o.path().to_string())
         .collect();
-    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
-    sha2::Digest::update(&mut hasher, diff.as_bytes());
-    for (path, content) in &tests {
-        for part in ["\0", path, "\0", content] {
-            sha2::Digest::update(&mut hasher, part.as_bytes());
-        }
-    }
-    let hash = hex::encode(sha2::Digest::finalize(hasher));
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(shown.as_bytes()));
+    let diff = shown;
     let change_set = Message::new(
         "change_set",
         "run",
@@ -1704,6 +1723,36 @@ async fn patch_project(
         (EventType::PatchApplied, success),
         data,
     )
+}
+
+/// The diff that writes `content` at `path` in `project` over what is there now: a creation
+/// when nothing is, a modification of the file otherwise. `None` for an empty file that does
+/// not exist yet (written whole). The path goes through the patch's path policy before
+/// anything is read.
+fn file_diff(project: &std::path::Path, path: &str, content: &str) -> Result<Option<String>> {
+    let (normal, at) = mgx_patch::resolve(project, path).map_err(|e| Error::Apply {
+        message: e.to_string(),
+    })?;
+    let old = match std::fs::read(&at) {
+        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| Error::Apply {
+            message: format!("{normal} is not text; the tests may not replace it"),
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(Error::Io {
+                path: at,
+                message: e.to_string(),
+            });
+        }
+    };
+    if old.is_none() && content.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(mgx_patch::diff_file(
+        old.as_deref(),
+        Some(content),
+        &normal,
+    )))
 }
 
 /// Apply `changes` under `root` (a transaction: all or nothing), record `files` and `tests` in

@@ -2120,3 +2120,80 @@ async fn custom_tests_that_break_the_code_end_the_run_before_the_review() {
         }
     }
 }
+
+#[tokio::test]
+async fn in_patch_mode_the_change_set_shown_holds_the_tests_lines_too() {
+    let right = "--- a/app/main.py\n+++ b/app/main.py\n@@ -1,3 +1,8 @@\n from fastapi import FastAPI\n \n app = FastAPI(title=\"mine\")\n+\n+\n+@app.get(\"/health\")\n+def health() -> dict[str, str]:\n+    return {\"status\": \"ok\"}\n";
+    let approved = r#"{"verdict": "approved"}"#;
+    let dir = project("patch-tests-shown");
+    // The project has a test of its own where the tester writes one.
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    std::fs::write(
+        dir.join("tests/test_health.py"),
+        "def test_mine() -> None:\n    assert 1 + 1 == 2\n",
+    )
+    .unwrap();
+    let (provider, _) = scripted(vec![right], vec![approved]);
+    let shown = Arc::new(Mutex::new(serde_json::Value::Null));
+    let seen = shown.clone();
+    let team = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .project(&dir)
+        .approval(ApprovalPolicy::Callback(Arc::new(move |m: &Message| {
+            if m.kind == "change_set" {
+                *seen.lock().unwrap() = m.data().clone();
+            }
+            Approval::Approve { feedback: None }
+        })))
+        .build()
+        .unwrap();
+    let report = team.run("Add a /health endpoint").await;
+    assert_eq!(report.status, RunStatus::Completed, "{:?}", report.error);
+    let shown = shown.lock().unwrap().clone();
+    let diff = shown["diff"].as_str().unwrap();
+    // The engineer's diff, then the test file as a change of the one there: what it loses too.
+    assert!(diff.starts_with(right), "{diff}");
+    assert!(
+        diff.contains("--- a/tests/test_health.py\n+++ b/tests/test_health.py\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("\n-def test_mine() -> None:\n"), "{diff}");
+    assert!(diff.contains("\n+def test_health() -> None:\n"), "{diff}");
+    // The hash is the hash of what was shown.
+    let hash = <sha2::Sha256 as sha2::Digest>::digest(diff.as_bytes());
+    assert_eq!(shown["hash"].as_str().unwrap(), hex::encode(hash));
+    assert_eq!(
+        shown["files"],
+        serde_json::json!(["app/main.py", "tests/test_health.py"])
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("tests/test_health.py")).unwrap(),
+        GOOD_TESTS.trim_start_matches("FILE: tests/test_health.py\n")
+    );
+
+    // A test file out of the project is refused before anything is read or written.
+    let escaping = "FILE: ../escaped_test.py\ndef test_x() -> None:\n    assert True\n";
+    let (provider, _) = scripted_tests(vec![right], vec![escaping], vec![approved]);
+    let dir = project("patch-tests-escape");
+    let report = Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .project(&dir)
+        .build()
+        .unwrap()
+        .run("Add a /health endpoint")
+        .await;
+    assert_eq!(
+        report.error_code.as_deref(),
+        Some("apply"),
+        "{:?}",
+        report.error
+    );
+    assert!(!dir.parent().unwrap().join("escaped_test.py").exists());
+    assert!(
+        !std::fs::read_to_string(dir.join("app/main.py"))
+            .unwrap()
+            .contains("def health")
+    );
+}
