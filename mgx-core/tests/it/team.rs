@@ -92,6 +92,35 @@ fn fastapi_team(provider: Arc<Scripted>, dir: &std::path::Path) -> Team {
         .unwrap()
 }
 
+/// The default team with `role` in the place of the built-in role of its name.
+fn default_roles_with(role: Arc<dyn mgx_core::team::Role>) -> Vec<Arc<dyn mgx_core::team::Role>> {
+    mgx_core::team::default_roles()
+        .into_iter()
+        .map(|r| {
+            if r.name() == role.name() {
+                Arc::clone(&role)
+            } else {
+                r
+            }
+        })
+        .collect()
+}
+
+/// [`fastapi_team`] with `role` in the place of the built-in role of its name.
+fn fastapi_team_with(
+    provider: Arc<Scripted>,
+    dir: &std::path::Path,
+    role: Arc<dyn mgx_core::team::Role>,
+) -> Team {
+    Team::builder()
+        .provider(provider)
+        .stack("fastapi")
+        .output_dir(dir)
+        .roles(default_roles_with(role))
+        .build()
+        .unwrap()
+}
+
 /// The user prompts of the calls made for `name`.
 fn prompts(calls: &Mutex<Vec<ChatRequest>>, name: &str) -> Vec<String> {
     calls
@@ -1710,20 +1739,7 @@ async fn code_a_custom_role_publishes_is_validated_before_anyone_reads_it() {
         } else {
             "custom-engineer-bad"
         });
-        let roles = mgx_core::team::default_roles()
-            .into_iter()
-            .map(|r| match r.name() {
-                "engineer" => Arc::new(TemplateEngineer { path }) as Arc<dyn mgx_core::team::Role>,
-                _ => r,
-            })
-            .collect();
-        let team = Team::builder()
-            .provider(provider)
-            .stack("fastapi")
-            .output_dir(&dir)
-            .roles(roles)
-            .build()
-            .unwrap();
+        let team = fastapi_team_with(provider, &dir, Arc::new(TemplateEngineer { path }));
         let report = team.run("Create a FastAPI /health endpoint").await;
         // Invalid code goes back to its author (it watches `revision_request`) twice, the
         // team's validation retries, and comes back as invalid each time.
@@ -1806,20 +1822,7 @@ async fn invalid_custom_code_goes_back_to_its_author_with_the_errors() {
             mends,
             requests: Mutex::new(Vec::new()),
         });
-        let roles = mgx_core::team::default_roles()
-            .into_iter()
-            .map(|r| match r.name() {
-                "engineer" => Arc::clone(&engineer) as Arc<dyn mgx_core::team::Role>,
-                _ => r,
-            })
-            .collect();
-        let team = Team::builder()
-            .provider(provider)
-            .stack("fastapi")
-            .output_dir(&dir)
-            .roles(roles)
-            .build()
-            .unwrap();
+        let team = fastapi_team_with(provider, &dir, engineer.clone());
         let report = team.run("Create a FastAPI /health endpoint").await;
         // The request named what was wrong and which attempt it was.
         let requests = engineer.requests.lock().unwrap().clone();
@@ -1870,15 +1873,7 @@ async fn invalid_custom_code_ends_the_run_at_once_when_nobody_revises_or_no_retr
             kind: "code",
             text: "FILE: ../outside.py\nprint('hi')\n",
         };
-        let roles = mgx_core::team::default_roles()
-            .into_iter()
-            .map(|r| match r.name() {
-                "engineer" => {
-                    Arc::new(ManifestAuthor { ..engineer }) as Arc<dyn mgx_core::team::Role>
-                }
-                _ => r,
-            })
-            .collect();
+        let roles = default_roles_with(Arc::new(engineer));
         let dir = out_dir("custom-no-revision");
         let team = Team::builder()
             .provider(provider)
@@ -2048,31 +2043,6 @@ async fn tests_that_change_the_code_are_held_to_the_codes_rules() {
     assert_eq!(report.validations.len(), 1);
 }
 
-/// A tester of the caller's that publishes `text` (a FILE manifest) as the tests.
-struct ManifestTester {
-    text: &'static str,
-}
-
-#[async_trait]
-impl mgx_core::team::Role for ManifestTester {
-    fn name(&self) -> &str {
-        "tester"
-    }
-
-    fn watches(&self) -> Vec<String> {
-        vec!["code".into()]
-    }
-
-    async fn react(&self, _ctx: &RunContext, _message: &Message) -> mgx_core::Result<Vec<Message>> {
-        Ok(vec![Message::new(
-            "tests",
-            "tester",
-            self.text,
-            serde_json::Value::Null,
-        )])
-    }
-}
-
 #[tokio::test]
 async fn custom_tests_that_break_the_code_end_the_run_before_the_review() {
     for (text, valid) in [
@@ -2088,20 +2058,13 @@ async fn custom_tests_that_break_the_code_end_the_run_before_the_review() {
         } else {
             "custom-tests-bad"
         });
-        let roles = mgx_core::team::default_roles()
-            .into_iter()
-            .map(|r| match r.name() {
-                "tester" => Arc::new(ManifestTester { text }) as Arc<dyn mgx_core::team::Role>,
-                _ => r,
-            })
-            .collect();
-        let team = Team::builder()
-            .provider(provider)
-            .stack("fastapi")
-            .output_dir(&dir)
-            .roles(roles)
-            .build()
-            .unwrap();
+        let tester = Arc::new(ManifestAuthor {
+            name: "tester",
+            watches: &["code"],
+            kind: "tests",
+            text,
+        });
+        let team = fastapi_team_with(provider, &dir, tester);
         let report = team.run("Create a FastAPI /health endpoint").await;
         assert_eq!(report.validations.len(), 2, "{:#?}", report.validations);
         assert_eq!(report.validations[1].valid, valid);
