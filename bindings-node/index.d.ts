@@ -27,6 +27,16 @@ export interface ChatResponse {
 }
 
 /**
+ * A piece of a streamed answer: the text it adds; `finish_reason` and `usage` on the last pieces,
+ * when the server reports them.
+ */
+export interface ChatDelta {
+  content: string
+  finish_reason: string | null
+  usage: Usage | null
+}
+
+/**
  * Any object with this method is a provider. It answers with a string, an object with a string
  * `content` (and optional `usage`, `model`), or an OpenAI-SDK chat completion — or a Promise of
  * one of those.
@@ -290,6 +300,14 @@ export declare class Cassette {
    * `model`, `temperature`, `maxTokens`, `stop`.
    */
   complete(messages: ChatMessage[], params?: ChatParams): Promise<ChatResponse>
+  /**
+   * The answer in pieces as the provider produces them: `for await (const piece of
+   * provider.stream(messages))` gives `{ content, finish_reason, usage }` objects. A
+   * provider that does not stream (a JS object, `Offline`, `Scripted`) gives its whole
+   * answer as one piece. The call starts with the first piece asked for; an error
+   * rejects with its `code` and ends the stream; `break` stops the call.
+   */
+  stream(messages: ChatMessage[], params?: ChatParams): AsyncIterableIterator<ChatDelta>
 }
 
 /**
@@ -330,6 +348,14 @@ export declare class Offline {
    * `model`, `temperature`, `maxTokens`, `stop`.
    */
   complete(messages: ChatMessage[], params?: ChatParams): Promise<ChatResponse>
+  /**
+   * The answer in pieces as the provider produces them: `for await (const piece of
+   * provider.stream(messages))` gives `{ content, finish_reason, usage }` objects. A
+   * provider that does not stream (a JS object, `Offline`, `Scripted`) gives its whole
+   * answer as one piece. The call starts with the first piece asked for; an error
+   * rejects with its `code` and ends the stream; `break` stops the call.
+   */
+  stream(messages: ChatMessage[], params?: ChatParams): AsyncIterableIterator<ChatDelta>
 }
 
 /**
@@ -345,6 +371,14 @@ export declare class OpenAICompatible {
    * `model`, `temperature`, `maxTokens`, `stop`.
    */
   complete(messages: ChatMessage[], params?: ChatParams): Promise<ChatResponse>
+  /**
+   * The answer in pieces as the provider produces them: `for await (const piece of
+   * provider.stream(messages))` gives `{ content, finish_reason, usage }` objects. A
+   * provider that does not stream (a JS object, `Offline`, `Scripted`) gives its whole
+   * answer as one piece. The call starts with the first piece asked for; an error
+   * rejects with its `code` and ends the stream; `break` stops the call.
+   */
+  stream(messages: ChatMessage[], params?: ChatParams): AsyncIterableIterator<ChatDelta>
 }
 export type OpenAiCompatible = OpenAICompatible
 
@@ -447,6 +481,14 @@ export declare class Scripted {
    * `model`, `temperature`, `maxTokens`, `stop`.
    */
   complete(messages: ChatMessage[], params?: ChatParams): Promise<ChatResponse>
+  /**
+   * The answer in pieces as the provider produces them: `for await (const piece of
+   * provider.stream(messages))` gives `{ content, finish_reason, usage }` objects. A
+   * provider that does not stream (a JS object, `Offline`, `Scripted`) gives its whole
+   * answer as one piece. The call starts with the first piece asked for; an error
+   * rejects with its `code` and ends the stream; `break` stops the call.
+   */
+  stream(messages: ChatMessage[], params?: ChatParams): AsyncIterableIterator<ChatDelta>
 }
 
 /** The built-in stacks (default) plus stacks registered from JSON or TOML. */

@@ -27,6 +27,16 @@ export interface ChatResponse {
 }
 
 /**
+ * A piece of a streamed answer: the text it adds; `finish_reason` and `usage` on the last pieces,
+ * when the server reports them.
+ */
+export interface ChatDelta {
+  content: string
+  finish_reason: string | null
+  usage: Usage | null
+}
+
+/**
  * Any object with this method is a provider. It answers with a string, an object with a string
  * `content` (and optional `usage`, `model`), or an OpenAI-SDK chat completion — or a Promise of
  * one of those.

@@ -11,7 +11,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, ProviderId, Usage};
+use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, Pieces, ProviderId, Usage};
 use mgx_core::providers as core;
 
 use crate::error::{Code, Result, core_err, invalid, promise};
@@ -109,6 +109,84 @@ fn complete_on<'env>(
     messages: Value,
     params: Option<Value>,
 ) -> Result<PromiseRaw<'env, Value>> {
+    let request = request_of(messages, params)?;
+    promise(env, async move {
+        let answer = inner.complete(&request).await?;
+        Ok(Json::of(&answer))
+    })
+}
+
+/// The async iterator `provider.stream(...)` gives, around two native functions: `next` (a
+/// Promise of the next piece, `null` at the end) and `end` (drops the stream: an early `break`
+/// stops the provider's call).
+const ITERATOR: &str = r"(function (next, end) {
+  return {
+    next: () => next().then((value) => (value === null ? { done: true, value: undefined } : { done: false, value })),
+    return: (value) => end().then(() => ({ done: true, value })),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+})";
+
+/// `next` or `end` of a stream, as a JS function returning a Promise.
+type PieceFn<'env> = Function<'env, (), Made>;
+
+/// A JS value made during the native call that returns it (a Promise), handed back as it is.
+struct Made(napi::sys::napi_value);
+
+impl ToNapiValue for Made {
+    unsafe fn to_napi_value(
+        _: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        Ok(val.0)
+    }
+}
+
+/// An error of ours as a native function's (which carries a `Status`, not a code).
+fn status_err(e: napi::Error<Code>) -> napi::Error {
+    napi::Error::new(Status::GenericFailure, e.reason.clone())
+}
+
+/// Stream `inner`'s answer from JS: an async iterator of its pieces.
+fn stream_on<'env>(
+    env: &'env Env,
+    inner: Arc<dyn LlmProvider>,
+    messages: Value,
+    params: Option<Value>,
+) -> Result<Unknown<'env>> {
+    let request = request_of(messages, params)?;
+    let state = Arc::new(tokio::sync::Mutex::new(Pieces::new(inner, request)));
+    let for_next = Arc::clone(&state);
+    let next = env
+        .create_function_from_closure::<(), Made, _>("mgxNextPiece", move |ctx| {
+            let state = Arc::clone(&for_next);
+            promise(ctx.env, async move {
+                Ok(Json::of(&state.lock().await.next().await?))
+            })
+            .map(|p| Made(p.raw()))
+            .map_err(status_err)
+        })
+        .map_err(napi_err)?;
+    let end = env
+        .create_function_from_closure::<(), Made, _>("mgxEndStream", move |ctx| {
+            let state = Arc::clone(&state);
+            promise(ctx.env, async move {
+                state.lock().await.close();
+                Ok(Json::of(&()))
+            })
+            .map(|p| Made(p.raw()))
+            .map_err(status_err)
+        })
+        .map_err(napi_err)?;
+    let wrap: Function<FnArgs<(PieceFn<'_>, PieceFn<'_>)>, Unknown> =
+        env.run_script(ITERATOR).map_err(napi_err)?;
+    wrap.call(FnArgs::from((next, end))).map_err(napi_err)
+}
+
+/// A chat request from JS: `messages`, and `params` in camelCase (`maxTokens` …).
+fn request_of(messages: Value, params: Option<Value>) -> Result<ChatRequest> {
     let mut request = serde_json::Map::new();
     request.insert("messages".into(), messages);
     if let Some(Value::Object(params)) = params {
@@ -116,12 +194,8 @@ fn complete_on<'env>(
             request.insert(camel_to_snake(&k), v);
         }
     }
-    let request: ChatRequest = serde_json::from_value(Value::Object(request))
-        .map_err(|e| invalid(format!("a chat request: {e}")))?;
-    promise(env, async move {
-        let answer = inner.complete(&request).await?;
-        Ok(Json::of(&answer))
-    })
+    serde_json::from_value(Value::Object(request))
+        .map_err(|e| invalid(format!("a chat request: {e}")))
 }
 
 /// `maxTokens` → `max_tokens`.
@@ -161,6 +235,24 @@ macro_rules! provider_methods {
                 params: Option<Value>,
             ) -> Result<PromiseRaw<'env, Value>> {
                 complete_on(env, self.inner.clone(), messages, params)
+            }
+
+            /// The answer in pieces as the provider produces them: `for await (const piece of
+            /// provider.stream(messages))` gives `{ content, finish_reason, usage }` objects. A
+            /// provider that does not stream (a JS object, `Offline`, `Scripted`) gives its whole
+            /// answer as one piece. The call starts with the first piece asked for; an error
+            /// rejects with its `code` and ends the stream; `break` stops the call.
+            #[napi(
+                ts_args_type = "messages: ChatMessage[], params?: ChatParams",
+                ts_return_type = "AsyncIterableIterator<ChatDelta>"
+            )]
+            pub fn stream<'env>(
+                &self,
+                env: &'env Env,
+                messages: Value,
+                params: Option<Value>,
+            ) -> Result<Unknown<'env>> {
+                stream_on(env, self.inner.clone(), messages, params)
             }
         }
     };

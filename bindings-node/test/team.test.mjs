@@ -536,8 +536,60 @@ test('a real OpenAI-compatible server answers', async (t) => {
   const answer = await provider.complete([{ role: 'user', content: 'Say hello' }], { maxTokens: 20 });
   assert.equal(answer.content, 'Hello from the mgx test model.');
   assert.ok(answer.usage.completion_tokens > 0);
+  // The same answer in pieces, as the server sends them.
+  const pieces = [];
+  for await (const piece of provider.stream([{ role: 'user', content: 'Say hello' }], { maxTokens: 20 })) {
+    pieces.push(piece);
+  }
+  assert.equal(pieces.map((p) => p.content).join(''), 'Hello from the mgx test model.');
+  assert.deepEqual(
+    pieces.map((p) => p.finish_reason).filter(Boolean),
+    ['stop'],
+  );
+  assert.ok(pieces.at(-1).usage.completion_tokens > 0, "the server's usage, after the text");
   const wrongKey = new mgx.OpenAICompatible({ baseUrl: url, apiKey: 'sk-wrong', model: 'mgx-mock', maxAttempts: 1 });
   await assert.rejects(wrongKey.complete([{ role: 'user', content: 'Say hello' }]), { code: 'status' });
+  // A stream's error rejects with its code, and the stream ends.
+  const failing = wrongKey.stream([{ role: 'user', content: 'Say hello' }]);
+  await assert.rejects(failing.next(), { code: 'status' });
+  assert.deepEqual(await failing.next(), { done: true, value: undefined });
+});
+
+test('a provider that does not stream gives its answer as one piece', async () => {
+  const provider = new mgx.Scripted(['Hello!']);
+  const stream = provider.stream([{ role: 'user', content: 'hi' }]);
+  assert.equal(provider.calls.length, 0, 'nothing asked before the first piece is');
+  const pieces = [];
+  for await (const piece of stream) pieces.push(piece);
+  assert.deepEqual(pieces, [{ content: 'Hello!', finish_reason: 'stop', usage: null }]);
+  assert.equal(provider.calls.length, 1);
+  await assert.rejects(provider.stream([{ role: 'user', content: 'again' }]).next(), { code: 'scripted' });
+  assert.throws(() => provider.stream('not messages'), { code: 'invalid_argument' });
+});
+
+test('breaking out of a stream stops the call', async () => {
+  // A server that sends one piece, then holds the answer open.
+  let closed;
+  const gone = new Promise((resolve) => (closed = resolve));
+  const server = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: {"choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}\n\n');
+    res.on('close', closed);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address();
+    const provider = new mgx.OpenAICompatible({ baseUrl: `http://127.0.0.1:${port}`, model: 'm', maxAttempts: 1 });
+    for await (const piece of provider.stream([{ role: 'user', content: 'hi' }])) {
+      assert.equal(piece.content, 'Hel');
+      break;
+    }
+    await gone;
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 });
 
 test('provider faults map to their codes', async () => {

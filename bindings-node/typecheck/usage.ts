@@ -53,6 +53,10 @@ async function main(): Promise<void> {
   const cassette = new mgx.Cassette('calls.jsonl', { mode: 'record', provider: openai })
   const answer = await cassette.complete([{ role: 'user', content: 'hi' }], { maxTokens: 5 })
   console.log(answer.content, answer.usage?.prompt_tokens, new mgx.RedisCache('redis://127.0.0.1/').stats().hits)
+  for await (const piece of openai.stream([{ role: 'user', content: 'hi' }], { maxTokens: 5 })) {
+    const delta: mgx.ChatDelta = piece
+    console.log(delta.content, delta.finish_reason, delta.usage?.completion_tokens)
+  }
   const resumed: RunReport = await team.resume('runs/run_1')
   console.log(resumed.status, mgx.stackIds().length, mgx.getStack('fastapi').test?.framework)
 }

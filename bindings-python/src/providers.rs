@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, ProviderId, Usage};
+use mgx_core::llm::{ChatRequest, ChatResponse, LlmProvider, Pieces, ProviderId, Usage};
 use mgx_core::providers::{Cassette, CassetteMode, Offline, OpenAiCompatible, Scripted};
 
 use crate::bridge::{Plain, RunLoop, future_into_py};
@@ -50,8 +50,67 @@ impl PyProvider {
         })
     }
 
+    /// The answer in pieces as the provider produces them: `async for piece in
+    /// provider.stream(messages)` gives dicts with `content` (the text added), `finish_reason`
+    /// and `usage` (on the last pieces, when the server reports them). A provider that does not
+    /// stream (a Python object, `Offline`, `Scripted`) gives its whole answer as one piece.
+    /// The call starts at the first `__anext__`; an error ends the iteration with its
+    /// exception (`IncompleteStreamError` when the server stopped mid-answer).
+    #[pyo3(signature = (messages, **params))]
+    fn stream(
+        &self,
+        messages: &Bound<'_, PyAny>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyDeltaStream> {
+        let request = request_from_py(messages, params)?;
+        Ok(PyDeltaStream {
+            pieces: Arc::new(tokio::sync::Mutex::new(Pieces::new(
+                self.inner.clone(),
+                request,
+            ))),
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!("Provider('{}')", self.inner.id())
+    }
+}
+
+/// `provider.stream(...)`: an async iterator of the answer's pieces.
+#[pyclass(name = "DeltaStream", module = "mgx", frozen)]
+pub(crate) struct PyDeltaStream {
+    pieces: Arc<tokio::sync::Mutex<Pieces>>,
+}
+
+#[pymethods]
+impl PyDeltaStream {
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pieces = self.pieces.clone();
+        future_into_py(py, async move {
+            match pieces.lock().await.next().await {
+                Ok(Some(piece)) => Ok(Plain(piece)),
+                Ok(None) => Err(PyStopAsyncIteration::new_err(())),
+                Err(e) => Err(core_err(&e)),
+            }
+        })
+    }
+
+    /// End the stream before its last piece: the provider's call stops (an `async for` left
+    /// with `break` ends it too, when the stream is let go).
+    fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pieces = self.pieces.clone();
+        future_into_py(py, async move {
+            pieces.lock().await.close();
+            Ok(())
+        })
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "DeltaStream()"
     }
 }
 
@@ -393,6 +452,7 @@ fn request_from_py(
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyProvider>()?;
+    m.add_class::<PyDeltaStream>()?;
     m.add_class::<PyOffline>()?;
     m.add_class::<PyScripted>()?;
     m.add_class::<PyOpenAiCompatible>()?;

@@ -11,7 +11,7 @@ TYPING_ONLY = {
     "Category", "OutputMode", "ProjectType", "TestFramework", "Tool", "LayoutEntry", "RunCommands",
     "ValidationRules", "PromptMaterial", "InferenceHints", "Evidence", "Candidate",
     "ManifestFileDict", "ProseSpanDict", "DuplicateDict", "Finding",
-    "ChatMessageDict", "UsageDict", "ChatResponseDict", "CompletesChat", "CassetteMode",
+    "ChatMessageDict", "UsageDict", "ChatResponseDict", "ChatDeltaDict", "CompletesChat", "CassetteMode",
     "CacheStatsDict", "EventType", "EventDict", "MessageDict", "ReviewDict", "VerdictDict",
     "ApprovalAnswer", "RunProfileDict", "RoleMessageDict", "ReactsToMessages",
 }

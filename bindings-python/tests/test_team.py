@@ -733,10 +733,85 @@ async def test_a_real_openai_compatible_server_answers():
     answer = await provider.complete([{"role": "user", "content": "Say hello"}], max_tokens=20)
     assert answer["content"] == "Hello from the mgx test model."
     assert answer["usage"]["completion_tokens"] > 0 and answer["attempts"] == 1
+    # The same answer in pieces, as the server sends them.
+    pieces = [piece async for piece in provider.stream([{"role": "user", "content": "Say hello"}], max_tokens=20)]
+    assert "".join(p["content"] for p in pieces) == "Hello from the mgx test model."
+    assert [p["finish_reason"] for p in pieces if p["finish_reason"]] == ["stop"]
+    assert pieces[-1]["usage"]["completion_tokens"] > 0  # the server's usage, after the text
     wrong_key = mgx.OpenAICompatible(base_url=url, api_key="sk-wrong", model="mgx-mock", max_attempts=1)
     with pytest.raises(mgx.ProviderStatusError) as caught:
         await wrong_key.complete([{"role": "user", "content": "Say hello"}])
     assert caught.value.status in (400, 401, 403) and caught.value.retryable is False
+    # A stream's error is raised by the iteration, which then ends.
+    failing = wrong_key.stream([{"role": "user", "content": "Say hello"}])
+    with pytest.raises(mgx.ProviderStatusError):
+        await failing.__anext__()
+    with pytest.raises(StopAsyncIteration):
+        await failing.__anext__()
+
+
+async def test_a_provider_that_does_not_stream_gives_its_answer_as_one_piece():
+    provider = mgx.Scripted(["Hello!"])
+    stream = provider.stream([{"role": "user", "content": "hi"}])
+    assert provider.calls == []  # nothing asked before the first piece is
+    pieces = [piece async for piece in stream]
+    assert pieces == [{"content": "Hello!", "finish_reason": "stop", "usage": None}]
+    assert len(provider.calls) == 1
+    with pytest.raises(mgx.ScriptedError):
+        [piece async for piece in provider.stream([{"role": "user", "content": "again"}])]
+    with pytest.raises(ValueError):
+        provider.stream("not a list of messages")
+
+
+async def test_leaving_a_stream_early_stops_the_call():
+    """A local server sends one piece, then holds the answer open until the client goes."""
+    import http.server
+
+    gone = []
+
+    class OnePiece(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            chunk = {"choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+            try:
+                for _ in range(200):
+                    time.sleep(0.05)
+                    self.wfile.write(b": still here\n\n")
+                    self.wfile.flush()
+            except OSError:
+                gone.append(self.path)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OnePiece)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ask = [{"role": "user", "content": "hi"}]
+    try:
+        for how in ("break", "aclose"):
+            provider = mgx.OpenAICompatible(base_url=f"http://127.0.0.1:{server.server_address[1]}/{how}", model="m", max_attempts=1)
+            if how == "break":
+                async for piece in provider.stream(ask):
+                    assert piece["content"] == "Hel"
+                    break
+            else:
+                stream = provider.stream(ask)
+                assert (await stream.__anext__())["content"] == "Hel"
+                await stream.aclose()
+                with pytest.raises(StopAsyncIteration):
+                    await stream.__anext__()
+            for _ in range(100):
+                if any(how in path for path in gone):
+                    break
+                await asyncio.sleep(0.05)
+            assert any(how in path for path in gone), how
+    finally:
+        server.shutdown()
 
 
 async def test_provider_faults_map_to_their_exceptions():

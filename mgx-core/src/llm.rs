@@ -310,6 +310,77 @@ pub trait LlmProvider: Send + Sync {
     }
 }
 
+/// A provider's answer in pieces, asked for when the first piece is: what the Python and Node
+/// bindings hand out as an async iterator. It ends after its last piece, after an error, or
+/// when [`Pieces::close`] drops the provider's stream (an HTTP provider's call stops).
+///
+/// ```
+/// use mgx_core::llm::{ChatRequest, Pieces};
+/// use mgx_core::providers::Scripted;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let provider = std::sync::Arc::new(Scripted::new(["Hello!"]));
+/// let mut pieces = Pieces::new(provider.clone(), ChatRequest::user("Say hello"));
+/// assert!(provider.calls().is_empty(), "nothing asked yet");
+/// assert_eq!(pieces.next().await?.map(|p| p.content).as_deref(), Some("Hello!"));
+/// assert_eq!(pieces.next().await?, None);
+/// # Ok::<(), mgx_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct Pieces {
+    state: PiecesState,
+}
+
+enum PiecesState {
+    NotStarted(std::sync::Arc<dyn LlmProvider>, ChatRequest),
+    Open(DeltaStream),
+    Done,
+}
+
+impl Pieces {
+    /// The pieces of `provider`'s answer to `request`, not yet asked for.
+    pub fn new(provider: std::sync::Arc<dyn LlmProvider>, request: ChatRequest) -> Self {
+        Pieces {
+            state: PiecesState::NotStarted(provider, request),
+        }
+    }
+
+    /// The next piece (the first starts the call); `None` once the answer has ended. An error
+    /// ends the pieces: the calls after it give `None`.
+    pub async fn next(&mut self) -> Result<Option<ChatDelta>> {
+        if let PiecesState::NotStarted(..) = &self.state
+            && let PiecesState::NotStarted(provider, request) =
+                std::mem::replace(&mut self.state, PiecesState::Done)
+        {
+            self.state = PiecesState::Open(provider.stream(&request).await?);
+        }
+        let PiecesState::Open(stream) = &mut self.state else {
+            return Ok(None);
+        };
+        let piece = stream.next().await.transpose();
+        if !matches!(piece, Ok(Some(_))) {
+            self.state = PiecesState::Done;
+        }
+        piece
+    }
+
+    /// End before the last piece: the provider's stream is dropped.
+    pub fn close(&mut self) {
+        self.state = PiecesState::Done;
+    }
+}
+
+impl fmt::Debug for Pieces {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            PiecesState::NotStarted(..) => "not started",
+            PiecesState::Open(_) => "open",
+            PiecesState::Done => "done",
+        };
+        f.debug_struct("Pieces").field("state", &state).finish()
+    }
+}
+
 /// Collect a stream of pieces into one answer.
 pub async fn collect(mut stream: DeltaStream) -> Result<ChatResponse> {
     let mut response = ChatResponse {
@@ -331,4 +402,33 @@ pub async fn collect(mut stream: DeltaStream) -> Result<ChatResponse> {
         }
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::providers::Scripted;
+
+    #[tokio::test]
+    async fn pieces_end_after_an_error_or_when_closed() {
+        // No answer left: the first piece is the provider's error, and the pieces end.
+        let provider = Arc::new(Scripted::new(Vec::<String>::new()));
+        let mut pieces = Pieces::new(provider.clone(), ChatRequest::user("hi"));
+        assert!(matches!(
+            pieces.next().await,
+            Err(crate::Error::Scripted { .. })
+        ));
+        assert_eq!(pieces.next().await.ok(), Some(None));
+        assert_eq!(provider.calls().len(), 1, "not asked again");
+
+        // Closed before the first piece: never asked.
+        let provider = Arc::new(Scripted::new(["Hello!"]));
+        let mut pieces = Pieces::new(provider.clone(), ChatRequest::user("hi"));
+        pieces.close();
+        assert_eq!(pieces.next().await.ok(), Some(None));
+        assert!(provider.calls().is_empty());
+        assert_eq!(format!("{pieces:?}"), r#"Pieces { state: "done" }"#);
+    }
 }

@@ -442,6 +442,23 @@ class Provider:
     @property
     def id(self) -> str: ...
     def complete(self, messages: Sequence[Mapping[str, str]], **params: Any) -> Awaitable[ChatResponseDict]: ...
+    def stream(self, messages: Sequence[Mapping[str, str]], **params: Any) -> DeltaStream:
+        """The answer in pieces as the provider produces them (``async for piece in ...``); a
+        provider that does not stream gives its whole answer as one piece. The call starts at
+        the first piece asked for; an error is raised by the iteration, which then ends."""
+        ...
+
+class ChatDeltaDict(TypedDict):
+    content: str
+    finish_reason: Optional[str]
+    usage: Optional[UsageDict]
+
+class DeltaStream:
+    def __aiter__(self) -> DeltaStream: ...
+    def __anext__(self) -> Awaitable[ChatDeltaDict]: ...
+    def aclose(self) -> Awaitable[None]:
+        """End the stream before its last piece: the provider's call stops."""
+        ...
 
 class Offline(Provider):
     def __init__(self) -> None: ...
